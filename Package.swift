@@ -1,0 +1,97 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+/// Settings shared by every target (see docs/architecture.md, "Build settings").
+let strictSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+/// Numeric targets are optimised even in debug builds: the test suite trains real models, and unoptimised
+/// Swift numeric code is 20-100x slower. This changes speed only, never results: the same flags apply to the test
+/// build and to the `cohort` binary those tests launch.
+let numericSettings: [SwiftSetting] = strictSettings + [
+    .unsafeFlags(["-O"], .when(configuration: .debug))
+]
+
+let package = Package(
+    name: "cohort",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "cohort", targets: ["cohort"]),
+        .library(name: "CohortTesting", targets: ["CohortTesting"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+    ],
+    targets: [
+        .target(
+            name: "CohortTensor",
+            swiftSettings: numericSettings
+        ),
+        .target(
+            name: "CohortModel",
+            dependencies: [
+                "CohortTensor",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: numericSettings
+        ),
+        .target(
+            name: "CohortData",
+            dependencies: [
+                "CohortTensor",
+                "CohortModel",
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: numericSettings
+        ),
+        .target(
+            name: "CohortStrategy",
+            dependencies: ["CohortTensor", "CohortModel"],
+            swiftSettings: numericSettings
+        ),
+        .target(
+            name: "CohortRuntime",
+            dependencies: ["CohortTensor", "CohortModel", "CohortData", "CohortStrategy"],
+            swiftSettings: numericSettings
+        ),
+        .target(
+            name: "CohortReport",
+            dependencies: ["CohortModel", "CohortRuntime"],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "CohortCLI",
+            dependencies: [
+                "CohortTensor", "CohortModel", "CohortData", "CohortStrategy", "CohortRuntime", "CohortReport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "cohort",
+            dependencies: ["CohortCLI"],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "CohortTesting",
+            dependencies: ["CohortTensor", "CohortModel", "CohortData", "CohortStrategy", "CohortRuntime"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(name: "CohortTensorTests", dependencies: ["CohortTensor", "CohortTesting"], swiftSettings: numericSettings),
+        .testTarget(name: "CohortModelTests", dependencies: ["CohortModel", "CohortTesting"], swiftSettings: numericSettings),
+        .testTarget(name: "CohortDataTests", dependencies: ["CohortData", "CohortTesting"], swiftSettings: numericSettings),
+        .testTarget(
+            name: "CohortRuntimeTests",
+            dependencies: ["CohortRuntime", "CohortStrategy", "CohortReport", "CohortTesting"],
+            swiftSettings: numericSettings
+        ),
+        .testTarget(name: "CohortCLITests", dependencies: ["CohortCLI", "CohortTesting"], swiftSettings: strictSettings),
+    ]
+)

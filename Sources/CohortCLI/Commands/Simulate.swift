@@ -1,0 +1,249 @@
+import ArgumentParser
+import CohortData
+import CohortModel
+import CohortReport
+import CohortRuntime
+import CohortStrategy
+import CohortTensor
+import Foundation
+
+/// `cohort simulate`: the main job.
+struct Simulate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Simulate a federation in one process and compare federated, local-only and centralized training.",
+        discussion: """
+            With no arguments, simulates the built-in network of 47 synthetic hospitals predicting 30-day \
+            readmission. With --data DIR, uses a federation directory: DIR/<site>_train.csv (optional \
+            <site>_test.csv) or DIR/<site>/train.csv (optional test.csv). Outputs go to --out: metrics.json, \
+            metrics.csv, model.safetensors with model.card.json, and report.html.
+            """
+    )
+
+    @Option(help: "Federation directory (default: the built-in synthetic hospital network).")
+    var data: String?
+
+    @Option(help: "Schema YAML (default: DIR/schema.yaml, else inferred and reported).")
+    var schema: String?
+
+    @Option(help: "Label column (default: the schema's label, else 'label').")
+    var label: String?
+
+    @Option(help: "Number of synthetic hospitals (built-in data), or of sites to re-partition into (with --partition).")
+    var sites: Int?
+
+    @Option(help: "Re-partition the pooled data: iid, dirichlet:ALPHA or quantity:ALPHA (needs --sites).")
+    var partition: String?
+
+    @Option(help: "Federated rounds.")
+    var rounds: Int = 20
+
+    @Option(help: "Model: logistic, softmax or mlp.")
+    var model: String = "mlp"
+
+    @Option(help: "Hidden layer widths of the MLP, e.g. 64,32.")
+    var hidden: String = "64,32"
+
+    @Option(help: "Strategy: \(StrategySpec.names.joined(separator: ", ")).")
+    var strategy: String = "fedavg"
+
+    @Option(name: .customLong("server-lr"), help: "Server learning rate (FedAvgM).")
+    var serverLearningRate: Float?
+
+    @Option(help: "Server momentum (FedAvgM).")
+    var momentum: Float?
+
+    @Option(name: .customLong("local-epochs"), help: "Local epochs per round (default 1 unless --local-steps).")
+    var localEpochs: Int?
+
+    @Option(name: .customLong("local-steps"), help: "Local mini-batch steps per round (instead of epochs).")
+    var localSteps: Int?
+
+    @Option(name: .customLong("batch-size"), help: "Mini-batch size.")
+    var batchSize: Int = 32
+
+    @Option(help: "Learning rate.")
+    var lr: Float = 0.1
+
+    @Option(help: "Local optimizer: sgd or adam.")
+    var optimizer: String = "sgd"
+
+    @Option(name: .customLong("local-momentum"), help: "SGD momentum for local training.")
+    var localMomentum: Float = 0
+
+    @Option(help: "L2 penalty on weights.")
+    var l2: Float = 0
+
+    @Option(help: "FedProx proximal coefficient mu (0: off).")
+    var mu: Float = 0
+
+    @Option(help: "Fraction of sites selected per round.")
+    var fraction: Double = 1
+
+    @Option(name: .customLong("min-sites"), help: "Minimum sites per round.")
+    var minSites: Int = 1
+
+    @Option(help: "Probability that a selected site drops out of a round.")
+    var dropout: Double = 0
+
+    @Option(help: "Standardisation: per-site, global or none.")
+    var standardize: String = "per-site"
+
+    @Option(name: .customLong("test-fraction"), help: "Test split for sites without a test file.")
+    var testFraction: Double = 0.25
+
+    @Option(name: .customLong("on-invalid-row"), help: "What to do with an invalid row: fail or reject (up to 5%).")
+    var onInvalidRow: String = "fail"
+
+    @Option(help: "Random seed; the same seed gives the same model, bit for bit.")
+    var seed: UInt64 = 42
+
+    @Option(name: .customLong("target-auc"), help: "Stop early once the pooled test AUC reaches this value.")
+    var targetAUC: Double?
+
+    @Flag(name: .customLong("no-baselines"), help: "Skip the local-only and centralized baselines.")
+    var noBaselines = false
+
+    @Option(help: "Output directory.")
+    var out: String = "cohort-out"
+
+    @Flag(help: "Print less.")
+    var quiet = false
+
+    mutating func run() async throws {
+        do {
+            try await self.execute()
+        } catch let e as DataError {
+            Console.error(e.description)
+            throw ExitCode(2)
+        } catch let e as ModelError {
+            Console.error(e.description)
+            throw ExitCode(2)
+        } catch let e as ValidationError {
+            throw e
+        } catch let e as ExitCode {
+            throw e
+        } catch {
+            Console.error("\(error)")
+            throw ExitCode(1)
+        }
+    }
+
+    func parsedSettings() throws -> (SimulationConfig, ValidationPolicy) {
+        guard let kind = ModelSpec.Kind(rawValue: self.model) else {
+            throw ValidationError("--model must be logistic, softmax or mlp, not '\(self.model)'")
+        }
+        let hidden = try self.hidden.split(separator: ",").map { part -> Int in
+            guard let v = Int(part.trimmingCharacters(in: .whitespaces)), v > 0 else {
+                throw ValidationError("--hidden takes positive widths separated by commas, e.g. 64,32")
+            }
+            return v
+        }
+        guard let strategy = StrategySpec(name: self.strategy, serverLearningRate: self.serverLearningRate, momentum: self.momentum) else {
+            throw ValidationError("--strategy must be one of \(StrategySpec.names.joined(separator: ", ")), not '\(self.strategy)'")
+        }
+        guard let standardize = StandardizeMode(rawValue: self.standardize) else {
+            throw ValidationError("--standardize must be per-site, global or none")
+        }
+        guard self.rounds > 0 else { throw ValidationError("--rounds must be positive") }
+        guard self.batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
+        guard self.lr > 0, self.lr.isFinite else { throw ValidationError("--lr must be positive") }
+        guard (0...1).contains(self.dropout) else { throw ValidationError("--dropout must be in [0, 1]") }
+        guard self.fraction > 0 && self.fraction <= 1 else { throw ValidationError("--fraction must be in (0, 1]") }
+        if self.localEpochs != nil && self.localSteps != nil {
+            throw ValidationError("give --local-epochs or --local-steps, not both")
+        }
+        let budget: TrainingBudget = self.localSteps.map { .steps($0) } ?? .epochs(self.localEpochs ?? 1)
+        let opt: OptimizerSpec
+        switch self.optimizer {
+        case "sgd": opt = .sgd(learningRate: self.lr, momentum: self.localMomentum)
+        case "adam": opt = .adam(learningRate: self.lr)
+        default: throw ValidationError("--optimizer must be sgd or adam")
+        }
+        let policy: ValidationPolicy
+        switch self.onInvalidRow {
+        case "fail": policy = .strict
+        case "reject": policy = .rejectRows(maximumFraction: 0.05)
+        default: throw ValidationError("--on-invalid-row must be fail or reject")
+        }
+        let training = TrainingConfig(budget: budget, batchSize: self.batchSize, optimizer: opt,
+                                      loss: LossConfig(l2: self.l2), proximalMu: self.mu)
+        let settings = RunSettings(
+            rounds: self.rounds, fraction: self.fraction, minimumSites: self.minSites, training: training, seed: self.seed,
+            target: self.targetAUC.map { MetricTarget(metric: .auc, value: $0) })
+        let config = SimulationConfig(
+            model: kind, hidden: kind == .mlp ? hidden : [], strategy: strategy, settings: settings,
+            dropoutRate: self.dropout, standardize: standardize, baselines: !self.noBaselines)
+        return (config, policy)
+    }
+
+    func loadFederation(policy: ValidationPolicy) throws -> Federation {
+        var federation: Federation
+        if let data = self.data {
+            federation = try FederationLoader.directory(
+                URL(fileURLWithPath: data),
+                options: .init(schemaURL: self.schema.map { URL(fileURLWithPath: $0) }, label: self.label,
+                               testFraction: self.testFraction, seed: self.seed, policy: policy))
+        } else {
+            if self.schema != nil || self.label != nil {
+                throw ValidationError("--schema and --label apply to --data; the built-in network has its own schema")
+            }
+            federation = try FederationLoader.synthetic(seed: self.seed, hospitals: self.partition == nil ? (self.sites ?? 47) : 47, policy: policy)
+        }
+        if let p = self.partition {
+            guard let partitioner = Partitioner(parsing: p) else {
+                throw ValidationError("--partition must be iid, dirichlet:ALPHA or quantity:ALPHA")
+            }
+            guard let n = self.sites, n > 0 else { throw ValidationError("--partition needs --sites N") }
+            var rng = RandomSource(seed: self.seed).derived("partition")
+            federation = federation.repartitioned(partitioner, sites: n, rng: &rng)
+        } else if self.data != nil, let n = self.sites, n != federation.sites.count {
+            throw ValidationError("--sites \(n) differs from the \(federation.sites.count) sites in --data; use --partition to re-divide")
+        }
+        return federation
+    }
+
+    func execute() async throws {
+        let (config, policy) = try self.parsedSettings()
+        let federation = try self.loadFederation(policy: policy)
+        let say: (String) -> Void = { s in if !self.quiet { Console.line(s) } }
+        say("Data: \(federation.source)")
+        let rows = federation.sites.reduce(0) { $0 + $1.train.rowCount + $1.test.rowCount }
+        say("  \(federation.sites.count) sites, \(rows) rows; schema: \(federation.schemaSource)")
+        if !federation.schemaNotes.isEmpty {
+            say("  inferred schema (write your own with --schema to change it):")
+            for n in federation.schemaNotes { say("    \(n)") }
+        }
+        let issues = federation.sites.flatMap { [$0.trainReport] + ($0.testReport.map { [$0] } ?? []) }
+            .filter { $0.rowsRejected > 0 || $0.rowsDropped > 0 }
+        for r in issues { say("  note: \(r.summary)") }
+
+        let result = try await Simulation.run(federation: federation, config: config) { event in
+            guard !self.quiet else { return }
+            switch event {
+            case .phase(let p):
+                Console.endProgress()
+                Console.line("\u{2022} \(p)")
+            case .round(let r, let total):
+                let g = r.evaluation?.global
+                let text = "round \(r.round)/\(total)  auc \(Console.f(g?.auc))  acc \(Console.f(g?.accuracy))  loss \(Console.f(g?.logLoss))  sites \(r.aggregated.count)/\(r.participants.count)"
+                if Console.isTerminal {
+                    Console.progress("\(Console.bar(Double(r.round) / Double(total))) \(text)")
+                } else {
+                    Console.line("  " + text)
+                }
+            }
+        }
+        Console.endProgress()
+        let outDir = URL(fileURLWithPath: self.out)
+        let written = try ReportWriter.write(
+            result, federation: federation, to: outDir,
+            command: (["cohort"] + CommandLine.arguments.dropFirst()).joined(separator: " "))
+        if !self.quiet {
+            Console.line("")
+            Console.line(ComparisonTable.render(result))
+            Console.line("")
+            Console.line("Wrote \(written.map { self.out + "/" + $0 }.joined(separator: ", "))")
+            Console.line(String(format: "Federated training took %.1f s, baselines %.1f s.", result.federatedSeconds, result.baselineSeconds))
+        }
+    }
+}

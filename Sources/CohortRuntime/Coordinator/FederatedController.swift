@@ -1,0 +1,184 @@
+public import CohortModel
+public import CohortStrategy
+public import CohortTensor
+
+/// Settings of a federated training run.
+public struct RunSettings: Sendable, Hashable, Codable {
+    public var rounds: Int
+    /// Fraction of sites selected per round.
+    public var fraction: Double
+    /// Minimum sites per round: fewer selected or answering, and the round is skipped.
+    public var minimumSites: Int
+    public var training: TrainingConfig
+    public var seed: UInt64
+    /// Evaluate the global model every this many rounds (and always after the last).
+    public var evaluateEvery: Int
+    /// Stop early once the pooled test metric reaches a target.
+    public var target: MetricTarget?
+
+    public init(rounds: Int, fraction: Double = 1, minimumSites: Int = 1, training: TrainingConfig, seed: UInt64,
+                evaluateEvery: Int = 1, target: MetricTarget? = nil) {
+        self.rounds = rounds
+        self.fraction = fraction
+        self.minimumSites = minimumSites
+        self.training = training
+        self.seed = seed
+        self.evaluateEvery = evaluateEvery
+        self.target = target
+    }
+}
+
+/// A stop condition on a pooled test metric.
+public struct MetricTarget: Sendable, Hashable, Codable, CustomStringConvertible {
+    public enum Metric: String, Sendable, Hashable, Codable, CaseIterable {
+        case accuracy, auc
+        case balancedAccuracy = "balanced_accuracy"
+        case f1
+    }
+
+    public var metric: Metric
+    public var value: Double
+
+    public init(metric: Metric, value: Double) {
+        self.metric = metric
+        self.value = value
+    }
+
+    public func isReached(by m: ClassificationMetrics) -> Bool {
+        let v: Double? =
+            switch self.metric {
+            case .accuracy: m.accuracy
+            case .auc: m.auc
+            case .balancedAccuracy: m.balancedAccuracy
+            case .f1: m.f1
+            }
+        return (v ?? -.infinity) >= self.value
+    }
+
+    public var description: String { "\(self.metric.rawValue) >= \(self.value)" }
+}
+
+/// What happened in one round.
+public struct RoundRecord: Sendable, Hashable, Codable {
+    public var round: Int
+    /// Sites selected.
+    public var participants: [String]
+    /// Sites whose updates were aggregated, sorted.
+    public var aggregated: [String]
+    public var failures: [SiteFailureRecord]
+    /// Example-weighted mean local training loss.
+    public var trainingLoss: Double?
+    /// Whether the global model changed (false when too few sites answered).
+    public var applied: Bool
+    /// Evaluation of the new global model (nil in rounds without evaluation).
+    public var evaluation: EvaluationAggregate?
+    /// SHA-256 of the global model's bytes after the round.
+    public var modelSHA256: String
+
+    enum CodingKeys: String, CodingKey {
+        case round, participants, aggregated, failures, applied, evaluation
+        case trainingLoss = "training_loss"
+        case modelSHA256 = "model_sha256"
+    }
+}
+
+/// A site failure as recorded in a round.
+public struct SiteFailureRecord: Sendable, Hashable, Codable {
+    public var site: String
+    public var code: String
+    public var message: String
+
+    public init(_ f: SiteFailure) {
+        self.site = f.site
+        self.code = f.code.rawValue
+        self.message = f.message
+    }
+}
+
+/// The state of a run after a completed round: enough to resume it.
+public struct RunCheckpoint<State: Sendable & Hashable & Codable>: Sendable, Hashable {
+    /// Last completed round (0: none yet).
+    public var round: Int
+    public var global: ModelParameters
+    public var state: State
+
+    public init(round: Int, global: ModelParameters, state: State) {
+        self.round = round
+        self.global = global
+        self.state = state
+    }
+}
+
+/// Drives federated training round by round: plan, dispatch, aggregate, evaluate, checkpoint.
+///
+/// The loop is the same in simulation and on the network; only the ``SiteConnector`` differs. Given the same seed,
+/// sites and data, it produces the same global models bit for bit, whatever order results arrive in.
+public struct FederatedController<S: Strategy>: Sendable {
+    public let strategy: S
+    public let settings: RunSettings
+
+    public init(strategy: S, settings: RunSettings) {
+        self.strategy = strategy
+        self.settings = settings
+    }
+
+    /// A checkpoint before the first round.
+    public func start(from initial: ModelParameters) -> RunCheckpoint<S.ServerState> {
+        RunCheckpoint(round: 0, global: initial, state: self.strategy.initialState(for: initial))
+    }
+
+    /// Runs one round from a checkpoint.
+    public func runRound(
+        from checkpoint: RunCheckpoint<S.ServerState>, sites: [SiteInfo], connector: some SiteConnector
+    ) async -> (record: RoundRecord, next: RunCheckpoint<S.ServerState>) {
+        let round = checkpoint.round + 1
+        let context = RoundContext(
+            round: round, global: checkpoint.global, available: sites.sorted { $0.name < $1.name },
+            fraction: self.settings.fraction, minimumSites: self.settings.minimumSites,
+            training: self.settings.training, seed: self.settings.seed)
+        let plan = self.strategy.configureRound(context)
+        var aggregator = self.strategy.makeAggregator(for: plan, global: checkpoint.global)
+        let failures = await connector.train(plan, global: checkpoint.global, aggregator: &aggregator)
+        var next = checkpoint
+        next.round = round
+        let applied = aggregator.acceptedSites.count >= max(1, self.settings.minimumSites)
+        if applied {
+            next.global = self.strategy.finishRound(global: checkpoint.global, aggregator: aggregator, state: &next.state)
+        }
+        var evaluation: EvaluationAggregate?
+        if round % max(1, self.settings.evaluateEvery) == 0 || round == self.settings.rounds {
+            let (results, _) = await connector.evaluate(round: round, sites: sites.map(\.name).sorted(), global: next.global)
+            evaluation = EvaluationAggregate(results)
+        }
+        let record = RoundRecord(
+            round: round, participants: plan.participants, aggregated: aggregator.acceptedSites.sorted(),
+            failures: failures.sorted { $0.site < $1.site }.map(SiteFailureRecord.init),
+            trainingLoss: aggregator.acceptedSites.isEmpty ? nil : SiteTrainingRecord.weightedLoss(aggregator.siteTraining),
+            applied: applied, evaluation: evaluation,
+            modelSHA256: Safetensors.sha256Hex(next.global.bytes))
+        return (record, next)
+    }
+
+    /// Runs rounds until the round limit or the target is reached.
+    ///
+    /// - Parameters:
+    ///   - checkpoint: Where to start (``start(from:)`` for a new run, or a restored checkpoint).
+    ///   - afterRound: Called after each round with its record and the new checkpoint, before the next round
+    ///     starts (persist here). If it throws, the run stops with that error.
+    public func run(
+        from checkpoint: RunCheckpoint<S.ServerState>, sites: [SiteInfo], connector: some SiteConnector,
+        afterRound: (RoundRecord, RunCheckpoint<S.ServerState>) async throws -> Void = { _, _ in }
+    ) async throws -> (records: [RoundRecord], final: RunCheckpoint<S.ServerState>) {
+        var current = checkpoint
+        var records = [RoundRecord]()
+        while current.round < self.settings.rounds {
+            try Task.checkCancellation()
+            let (record, next) = await self.runRound(from: current, sites: sites, connector: connector)
+            try await afterRound(record, next)
+            records.append(record)
+            current = next
+            if let target = self.settings.target, let e = record.evaluation, target.isReached(by: e.global) { break }
+        }
+        return (records, current)
+    }
+}

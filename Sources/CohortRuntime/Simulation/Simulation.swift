@@ -1,0 +1,182 @@
+public import CohortData
+public import CohortModel
+public import CohortStrategy
+public import CohortTensor
+import Foundation
+
+/// Settings of a simulated federation.
+public struct SimulationConfig: Sendable {
+    public var model: ModelSpec.Kind
+    public var hidden: [Int]
+    public var activation: ModelSpec.Activation
+    public var strategy: StrategySpec
+    public var settings: RunSettings
+    /// Probability that a selected site drops out of a round.
+    public var dropoutRate: Double
+    public var standardize: StandardizeMode
+    /// Also train the local-only and centralized baselines.
+    public var baselines: Bool
+
+    public init(model: ModelSpec.Kind = .logistic, hidden: [Int] = [], activation: ModelSpec.Activation = .relu,
+                strategy: StrategySpec = .fedAvg(), settings: RunSettings, dropoutRate: Double = 0,
+                standardize: StandardizeMode = .perSite, baselines: Bool = true) {
+        self.model = model
+        self.hidden = hidden
+        self.activation = activation
+        self.strategy = strategy
+        self.settings = settings
+        self.dropoutRate = dropoutRate
+        self.standardize = standardize
+        self.baselines = baselines
+    }
+}
+
+/// Progress of a simulation, for display.
+public enum SimulationEvent: Sendable {
+    case phase(String)
+    case round(RoundRecord, of: Int)
+}
+
+/// Facts about one simulated site, for reports.
+public struct SiteDescription: Sendable, Hashable, Codable {
+    public var name: String
+    public var trainCount: Int
+    public var testCount: Int
+    /// Fraction of training examples in the positive class (binary) or the most frequent class.
+    public var positiveRate: Double
+    public var note: String?
+
+    enum CodingKeys: String, CodingKey {
+        case name, note
+        case trainCount = "train_examples"
+        case testCount = "test_examples"
+        case positiveRate = "positive_rate"
+    }
+}
+
+/// Everything a simulation produced.
+public struct SimulationResult: Sendable {
+    public var spec: ModelSpec
+    public var config: SimulationConfig
+    public var sites: [SiteDescription]
+    public var rounds: [RoundRecord]
+    /// Federated model evaluated on every site's test data after the last round.
+    public var final: EvaluationAggregate
+    public var model: ModelParameters
+    /// Each site's own model on its own test data.
+    public var local: [SiteEvaluation]?
+    /// The pooled-data model, evaluated at every site.
+    public var centralized: EvaluationAggregate?
+    public var centralizedModel: ModelParameters?
+    /// The encoder shared by all sites (nil with per-site standardisation).
+    public var sharedEncoder: FeatureEncoder?
+    /// Each site's encoder.
+    public var encoders: [String: FeatureEncoder]
+    /// Wall-clock seconds: federated training, baselines.
+    public var federatedSeconds: Double
+    public var baselineSeconds: Double
+}
+
+/// A federation simulated in one process: the same controller, strategy and site executor as a deployment, with
+/// in-process sites instead of the network.
+public enum Simulation {
+    /// Encodes the federation, trains federated, trains the baselines, and evaluates everything.
+    public static func run(
+        federation: Federation, config: SimulationConfig, progress: @Sendable (SimulationEvent) -> Void = { _ in }
+    ) async throws -> SimulationResult {
+        let (encodedSites, shared) = federation.encoded(standardize: config.standardize)
+        guard let first = encodedSites.first else {
+            throw DataError(.federation, "the federation has no sites")
+        }
+        let spec = ModelSpec(kind: config.model, inputCount: first.train.featureCount,
+                             classCount: first.train.classCount, hidden: config.hidden, activation: config.activation)
+        let network = try DenseNetwork(spec)
+        var initRng = RandomSource(seed: config.settings.seed).derived("initial-model")
+        let initial = network.initialParameters(rng: &initRng)
+        let executors = encodedSites.map { SiteExecutor(name: $0.name, network: network, train: $0.train, test: $0.test) }
+        let siteInfos = encodedSites.map { SiteInfo(name: $0.name, trainCount: $0.train.count) }
+        let connector = InProcessSites(executors: executors, dropoutRate: config.dropoutRate, seed: config.settings.seed)
+
+        progress(.phase("federated training (\(config.strategy), \(encodedSites.count) sites, \(config.settings.rounds) rounds)"))
+        let clock = ContinuousClock()
+        let t0 = clock.now
+        let (records, final) = try await self.federate(config: config, initial: initial, sites: siteInfos, connector: connector, progress: progress)
+        let federatedSeconds = (clock.now - t0).seconds
+        let finalEval = await connector.evaluate(round: final.round, sites: siteInfos.map(\.name), global: final.global)
+        guard let finalAggregate = EvaluationAggregate(finalEval.results) else {
+            throw DataError(.federation, "no site could evaluate the final model")
+        }
+
+        var local: [SiteEvaluation]?
+        var central: (model: ModelParameters, evaluations: [SiteEvaluation])?
+        let t1 = clock.now
+        if config.baselines {
+            let budget = config.settings.training.budget.repeated(config.settings.rounds)
+            var baselineConfig = config.settings.training
+            baselineConfig.budget = budget
+            progress(.phase("baseline: each site alone (\(budget) each)"))
+            local = await Baselines.localOnly(executors: executors, initial: initial, config: baselineConfig, seed: config.settings.seed)
+            progress(.phase("baseline: centralized on pooled data (\(budget))"))
+            central = await Baselines.centralized(executors: executors, initial: initial, config: baselineConfig, seed: config.settings.seed)
+        }
+        let baselineSeconds = (clock.now - t1).seconds
+
+        let sites = zip(federation.sites, encodedSites).map { raw, enc in
+            let counts = enc.train.classCounts
+            let rate = enc.train.classCount == 2
+                ? Double(counts[1]) / Double(max(1, enc.train.count))
+                : Double(counts.max() ?? 0) / Double(max(1, enc.train.count))
+            return SiteDescription(name: enc.name, trainCount: enc.train.count, testCount: enc.test.count,
+                                   positiveRate: rate, note: raw.note)
+        }
+        return SimulationResult(
+            spec: spec, config: config, sites: sites, rounds: records, final: finalAggregate, model: final.global,
+            local: local, centralized: central.flatMap { EvaluationAggregate($0.evaluations) },
+            centralizedModel: central?.model, sharedEncoder: shared,
+            encoders: Dictionary(uniqueKeysWithValues: encodedSites.map { ($0.name, $0.encoder) }),
+            federatedSeconds: federatedSeconds, baselineSeconds: baselineSeconds)
+    }
+
+    /// Runs federated training with the strategy a spec names.
+    public static func federate(
+        config: SimulationConfig, initial: ModelParameters, sites: [SiteInfo], connector: some SiteConnector,
+        progress: @Sendable (SimulationEvent) -> Void = { _ in }
+    ) async throws -> (records: [RoundRecord], final: RunCheckpoint<AnyServerState>) {
+        switch config.strategy {
+        case .fedAvg(let lr):
+            return try await self.federate(FedAvg(serverLearningRate: lr), config: config, initial: initial, sites: sites, connector: connector, progress: progress)
+        case .fedAvgM(let lr, let m):
+            return try await self.federate(FedAvgM(serverLearningRate: lr, momentum: m), config: config, initial: initial, sites: sites, connector: connector, progress: progress)
+        }
+    }
+
+    static func federate<S: Strategy>(
+        _ strategy: S, config: SimulationConfig, initial: ModelParameters, sites: [SiteInfo], connector: some SiteConnector,
+        progress: @Sendable (SimulationEvent) -> Void
+    ) async throws -> (records: [RoundRecord], final: RunCheckpoint<AnyServerState>) {
+        let controller = FederatedController(strategy: strategy, settings: config.settings)
+        let total = config.settings.rounds
+        let (records, final) = try await controller.run(from: controller.start(from: initial), sites: sites, connector: connector) { record, _ in
+            progress(.round(record, of: total))
+        }
+        return (records, RunCheckpoint(round: final.round, global: final.global, state: AnyServerState(final.state)))
+    }
+}
+
+/// A strategy's server state with its type erased, for callers that only need the model.
+public struct AnyServerState: Sendable, Hashable, Codable {
+    /// The state encoded as JSON.
+    public var json: [UInt8]
+
+    public init<T: Encodable>(_ state: T) {
+        self.json = (try? JSONEncoder().encode(state)).map { [UInt8]($0) } ?? []
+    }
+}
+
+extension Duration {
+    /// The duration in seconds.
+    public var seconds: Double {
+        let c = self.components
+        return Double(c.seconds) + Double(c.attoseconds) * 1e-18
+    }
+}

@@ -1,0 +1,61 @@
+public import CohortModel
+public import CohortStrategy
+public import CohortTensor
+
+/// Runs tasks on one site's local data: local training from a global model, and evaluation.
+///
+/// The executor is the only code that touches a site's examples. What it returns (``SiteUpdate``,
+/// ``SiteEvaluation``) is all that ever leaves the site. The same executor runs in simulation and in the site agent.
+public struct SiteExecutor: Sendable {
+    public let name: String
+    public let network: DenseNetwork
+    public let trainingData: ExampleSet
+    public let testData: ExampleSet
+
+    public init(name: String, network: DenseNetwork, train: ExampleSet, test: ExampleSet) {
+        self.name = name
+        self.network = network
+        self.trainingData = train
+        self.testData = test
+    }
+
+    /// The site's randomness for a round: derived from the job seed, the site name and the round only.
+    public static func trainingRandomness(seed: UInt64, site: String, round: Int) -> RandomSource {
+        RandomSource(seed: seed).derived("train", site, String(round))
+    }
+
+    /// Trains locally from `global` and returns the change.
+    public func train(global: ModelParameters, instructions: TrainInstructions) throws(SiteFailure) -> SiteUpdate {
+        guard global.layout == self.network.layout else {
+            throw SiteFailure(site: self.name, code: .failed,
+                              message: "the global model does not match this site's model layout")
+        }
+        guard !self.trainingData.isEmpty else {
+            throw SiteFailure(site: self.name, code: .failed, message: "the site has no training examples")
+        }
+        var local = global
+        var rng = Self.trainingRandomness(seed: instructions.seed, site: self.name, round: instructions.round)
+        let summary = Trainer.train(self.network, parameters: &local, on: self.trainingData,
+                                    config: instructions.training, rng: &rng, anchor: global)
+        guard local.flat.allFinite else {
+            throw SiteFailure(site: self.name, code: .failed,
+                              message: "local training diverged (non-finite parameters); lower the learning rate")
+        }
+        return SiteUpdate(site: self.name, round: instructions.round, delta: local.subtracting(global).flat,
+                          exampleCount: self.trainingData.count, training: summary)
+    }
+
+    /// Evaluates a model on the site's test data.
+    public func evaluate(_ model: ModelParameters) -> SiteEvaluation {
+        Self.evaluate(self.network, model, on: self.testData, site: self.name)
+    }
+
+    /// Evaluates a model on examples.
+    public static func evaluate(_ network: DenseNetwork, _ model: ModelParameters, on data: ExampleSet, site: String) -> SiteEvaluation {
+        let probs = network.predictProbabilities(model, features: data.features, count: data.count)
+        return SiteEvaluation(
+            site: site,
+            metrics: ClassificationMetrics.compute(probabilities: probs, labels: data.labels, classCount: data.classCount),
+            summary: EvaluationSummary(probabilities: probs, labels: data.labels, classCount: data.classCount))
+    }
+}

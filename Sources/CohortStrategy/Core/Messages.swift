@@ -1,0 +1,109 @@
+public import CohortModel
+public import CohortTensor
+
+/// A site as the coordinator sees it when planning a round.
+public struct SiteInfo: Sendable, Hashable, Codable {
+    /// The site's name (its certificate identity on the network).
+    public var name: String
+    /// Number of training examples the site declared.
+    public var trainCount: Int
+
+    public init(name: String, trainCount: Int) {
+        self.name = name
+        self.trainCount = trainCount
+    }
+}
+
+/// What a site is asked to do in a training round.
+public struct TrainInstructions: Sendable, Hashable, Codable {
+    public var round: Int
+    public var training: TrainingConfig
+    /// The job seed; a site derives its randomness from it, its own name and the round.
+    public var seed: UInt64
+
+    public init(round: Int, training: TrainingConfig, seed: UInt64) {
+        self.round = round
+        self.training = training
+        self.seed = seed
+    }
+}
+
+/// The coordinator's plan for one round: who trains and how.
+public struct RoundPlan: Sendable, Hashable, Codable {
+    public var round: Int
+    /// Selected sites, sorted by name.
+    public var participants: [String]
+    public var instructions: TrainInstructions
+
+    public init(round: Int, participants: [String], instructions: TrainInstructions) {
+        self.round = round
+        self.participants = participants
+        self.instructions = instructions
+    }
+}
+
+/// A site's result of a training task: the change it made to the global model, never its data.
+public struct SiteUpdate: Sendable, Hashable {
+    public var site: String
+    public var round: Int
+    /// `local - global`, in the model's flat layout.
+    public var delta: [Float]
+    /// Training examples behind the update (FedAvg's weight).
+    public var exampleCount: Int
+    public var training: TrainingSummary
+
+    public init(site: String, round: Int, delta: [Float], exampleCount: Int, training: TrainingSummary) {
+        self.site = site
+        self.round = round
+        self.delta = delta
+        self.exampleCount = exampleCount
+        self.training = training
+    }
+}
+
+/// A site's result of an evaluation task: metrics and mergeable summary statistics of its test set.
+public struct SiteEvaluation: Sendable, Hashable, Codable {
+    public var site: String
+    /// Exact metrics on the site's test set.
+    public var metrics: ClassificationMetrics
+    /// Counts and histograms for pooling with other sites.
+    public var summary: EvaluationSummary
+
+    public init(site: String, metrics: ClassificationMetrics, summary: EvaluationSummary) {
+        self.site = site
+        self.metrics = metrics
+        self.summary = summary
+    }
+}
+
+/// Why a site produced no usable result in a round.
+public struct SiteFailure: Error, Sendable, Hashable, CustomStringConvertible {
+    public struct Code: Hashable, Sendable, Codable, CustomStringConvertible {
+        public let rawValue: String
+        public init(_ rawValue: String) { self.rawValue = rawValue }
+        public var description: String { self.rawValue }
+
+        /// The site dropped out (simulated, disconnected, or timed out).
+        public static let dropped = Code("dropped")
+        /// The site refused the task under its policy.
+        public static let refused = Code("refused")
+        /// Training or evaluation failed at the site.
+        public static let failed = Code("failed")
+        /// The coordinator rejected the result (wrong shape, non-finite values, too large).
+        public static let rejected = Code("rejected")
+        /// The result arrived after the round closed.
+        public static let late = Code("late")
+    }
+
+    public var site: String
+    public var code: Code
+    public var message: String
+
+    public init(site: String, code: Code, message: String) {
+        self.site = site
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { "\(self.site): \(self.code): \(self.message)" }
+}

@@ -1,0 +1,84 @@
+public import CohortModel
+public import CohortTensor
+
+/// Streams site updates into an exact weighted sum of deltas (memory: one model).
+///
+/// Each update is checked before it touches the sum: it must have the model's length and only finite values.
+/// Because the sum is exact (``ExactAccumulator``), the aggregate does not depend on the order updates arrive in.
+public struct WeightedDeltaAggregator: UpdateAggregator {
+    /// How updates are weighted.
+    public enum Weighting: String, Sendable, Hashable, Codable {
+        /// By training examples (FedAvg).
+        case examples
+        /// Every site equally.
+        case uniform
+    }
+
+    public private(set) var accumulator: ExactAccumulator
+    public let weighting: Weighting
+    public let expectedSites: Set<String>
+    public private(set) var acceptedSites: [String] = []
+    /// Each accepted site's training summary and example count.
+    public private(set) var siteTraining: [String: SiteTrainingRecord] = [:]
+
+    public init(parameterCount: Int, weighting: Weighting = .examples, expectedSites: Set<String>) {
+        self.accumulator = ExactAccumulator(count: parameterCount)
+        self.weighting = weighting
+        self.expectedSites = expectedSites
+    }
+
+    public mutating func accept(_ update: SiteUpdate) throws(SiteFailure) {
+        guard self.expectedSites.contains(update.site) else {
+            throw SiteFailure(site: update.site, code: .rejected, message: "the site was not selected for this round")
+        }
+        guard !self.acceptedSites.contains(update.site) else {
+            throw SiteFailure(site: update.site, code: .rejected, message: "a second update for the same round")
+        }
+        guard update.delta.count == self.accumulator.count else {
+            throw SiteFailure(site: update.site, code: .rejected,
+                              message: "update has \(update.delta.count) values, the model has \(self.accumulator.count)")
+        }
+        if let bad = update.delta.withUnsafeBufferPointer({ Vector.firstNonFinite($0) }) {
+            throw SiteFailure(site: update.site, code: .rejected,
+                              message: "update value \(bad) is \(update.delta[bad]); NaN and infinite values are refused")
+        }
+        guard update.exampleCount > 0 else {
+            throw SiteFailure(site: update.site, code: .rejected, message: "update is based on zero examples")
+        }
+        let w = self.weighting == .examples ? Double(update.exampleCount) : 1
+        do throws(AccumulatorError) {
+            try self.accumulator.add(update.delta, weight: w)
+        } catch {
+            throw SiteFailure(site: update.site, code: .rejected, message: error.description)
+        }
+        self.acceptedSites.append(update.site)
+        self.siteTraining[update.site] = SiteTrainingRecord(examples: update.exampleCount, training: update.training)
+    }
+
+    /// The weighted mean delta.
+    public var meanDelta: [Float] { self.accumulator.weightedMean() }
+
+    /// Example-weighted mean training loss of the accepted sites (summed in site-name order).
+    public var meanTrainingLoss: Double { SiteTrainingRecord.weightedLoss(self.siteTraining) }
+}
+
+/// What one site reported about its local training in a round.
+public struct SiteTrainingRecord: Sendable, Hashable, Codable {
+    public var examples: Int
+    public var training: TrainingSummary
+
+    public init(examples: Int, training: TrainingSummary) {
+        self.examples = examples
+        self.training = training
+    }
+
+    /// Example-weighted mean loss, summed in site-name order so the result does not depend on arrival order.
+    public static func weightedLoss(_ records: [String: SiteTrainingRecord]) -> Double {
+        var s = 0.0, n = 0
+        for k in records.keys.sorted() {
+            s += records[k]!.training.meanLoss * Double(records[k]!.examples)
+            n += records[k]!.examples
+        }
+        return n > 0 ? s / Double(n) : .nan
+    }
+}

@@ -1,0 +1,61 @@
+public import CohortModel
+import CohortTensor
+
+/// Federated averaging (McMahan et al., "Communication-Efficient Learning of Deep Networks from Decentralized
+/// Data", AISTATS 2017): the next global model is the current one plus the example-weighted mean of the sites'
+/// updates, scaled by a server learning rate (1 gives plain FedAvg).
+public struct FedAvg: Strategy {
+    public var serverLearningRate: Float
+    public var weighting: WeightedDeltaAggregator.Weighting
+
+    public init(serverLearningRate: Float = 1, weighting: WeightedDeltaAggregator.Weighting = .examples) {
+        self.serverLearningRate = serverLearningRate
+        self.weighting = weighting
+    }
+
+    public var name: String { "fedavg" }
+
+    public func initialState(for global: ModelParameters) -> Int { 0 }
+
+    public func makeAggregator(for plan: RoundPlan, global: ModelParameters) -> WeightedDeltaAggregator {
+        WeightedDeltaAggregator(parameterCount: global.count, weighting: self.weighting, expectedSites: Set(plan.participants))
+    }
+
+    public func finishRound(global: ModelParameters, aggregator: WeightedDeltaAggregator, state: inout Int) -> ModelParameters {
+        state += 1
+        var next = global
+        next.flat.addScaled(aggregator.meanDelta, by: self.serverLearningRate)
+        return next
+    }
+}
+
+/// FedAvg with server momentum (Hsu, Qi and Brown, "Measuring the Effects of Non-Identical Data Distribution for
+/// Federated Visual Classification", 2019): `v = beta * v + mean delta; w = w + eta * v`.
+public struct FedAvgM: Strategy {
+    public var serverLearningRate: Float
+    public var momentum: Float
+
+    public init(serverLearningRate: Float = 1, momentum: Float = 0.9) {
+        self.serverLearningRate = serverLearningRate
+        self.momentum = momentum
+    }
+
+    public var name: String { "fedavgm" }
+
+    public func initialState(for global: ModelParameters) -> [Float] {
+        [Float](repeating: 0, count: global.count)
+    }
+
+    public func makeAggregator(for plan: RoundPlan, global: ModelParameters) -> WeightedDeltaAggregator {
+        WeightedDeltaAggregator(parameterCount: global.count, expectedSites: Set(plan.participants))
+    }
+
+    public func finishRound(global: ModelParameters, aggregator: WeightedDeltaAggregator, state velocity: inout [Float]) -> ModelParameters {
+        let delta = aggregator.meanDelta
+        velocity.scale(by: self.momentum)
+        velocity.addScaled(delta, by: 1)
+        var next = global
+        next.flat.addScaled(velocity, by: self.serverLearningRate)
+        return next
+    }
+}

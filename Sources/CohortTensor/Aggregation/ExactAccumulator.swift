@@ -1,0 +1,270 @@
+/// Exact, order-independent weighted sums of Float32 vectors, for aggregation.
+///
+/// Floating-point addition is not associative: summing the same site updates in another order, or in two tiers
+/// (regions, then the federation), changes the last bits of the result. This accumulator makes aggregation
+/// reproducible by construction. Each contribution `w * x[i]` is rounded once, on its own, to a fixed-point
+/// integer in units of `2^-fractionBits`, and integers are summed exactly. The sum therefore does not depend on the
+/// order in which contributions arrive, on how they are split across threads, or on whether they were first summed
+/// in partial accumulators and merged (``merge(_:)``), which is what hierarchical aggregation does.
+///
+/// Storage is one `Int64` per element while contributions stay within `±2^(51 - fractionBits)` (±2048 with the
+/// default 40 fraction bits); larger contributions, and every 1,024 contributions, carry into a second `Int64`
+/// array that is allocated on first use. The resolution is `2^-40` (about 1e-12) of the weighted value.
+public struct ExactAccumulator: Sendable, Equatable {
+    /// Fraction bits of the fixed-point representation.
+    public let fractionBits: Int
+    /// Low word of each element, in units of `2^-fractionBits`.
+    @usableFromInline var low: [Int64]
+    /// High word of each element, in units of `2^(32 - fractionBits)`; empty until needed.
+    @usableFromInline var high: [Int64]
+    /// Sum of weights, in units of `2^-fractionBits`.
+    public private(set) var weightUnits: Int128
+    /// Contributions since the low words were last carried into the high words.
+    @usableFromInline var sinceCarry: Int
+    /// Number of vectors added (merged accumulators count their own).
+    public private(set) var contributions: Int
+
+    /// Default fraction bits.
+    public static let defaultFractionBits = 40
+    @usableFromInline static let magic: Double = 0x1.8p52
+    @usableFromInline static let fastLimit: Double = 0x1.0p51
+    @usableFromInline static let carryInterval = 1024
+
+    /// Creates an empty accumulator for vectors of `count` elements.
+    public init(count: Int, fractionBits: Int = ExactAccumulator.defaultFractionBits) {
+        precondition((8...52).contains(fractionBits), "fractionBits must be in 8...52")
+        self.fractionBits = fractionBits
+        self.low = [Int64](repeating: 0, count: count)
+        self.high = []
+        self.weightUnits = 0
+        self.sinceCarry = 0
+        self.contributions = 0
+    }
+
+    /// The vector length.
+    public var count: Int { self.low.count }
+
+    /// The sum of weights added so far.
+    public var totalWeight: Double { Double(self.weightUnits) * Self.pow2(-self.fractionBits) }
+
+    /// Adds `weight * x`.
+    ///
+    /// - Throws: ``AccumulatorError`` if the length differs, a value is not finite, or `|weight * x[i]|` exceeds the
+    ///   representable range (about 3e10 with the default resolution). Nothing is added when it throws.
+    public mutating func add(_ x: UnsafeBufferPointer<Float>, weight: Double) throws(AccumulatorError) {
+        guard x.count == self.count else { throw .lengthMismatch(expected: self.count, actual: x.count) }
+        guard weight.isFinite, weight >= 0 else { throw .invalidWeight(weight) }
+        let scale = weight * Self.pow2(self.fractionBits)
+        // Validate first so that a failed add leaves the accumulator untouched.
+        if let bad = Self.firstUnrepresentable(x, scale: scale) {
+            throw .outOfRange(index: bad, value: x[bad], weight: weight)
+        }
+        if self.sinceCarry >= Self.carryInterval { self.carry() }
+        let needsHigh = !Self.fitsFastPath(x, scale: scale)
+        if needsHigh && self.high.isEmpty { self.high = [Int64](repeating: 0, count: self.count) }
+        self.low.withUnsafeMutableBufferPointer { lowp in
+            if needsHigh {
+                self.high.withUnsafeMutableBufferPointer { highp in
+                    Self.addWide(x, scale: scale, low: lowp, high: highp)
+                }
+            } else {
+                Self.addFast(x, scale: scale, low: lowp)
+            }
+        }
+        self.weightUnits += Int128((weight * Self.pow2(self.fractionBits)).rounded())
+        self.sinceCarry += 1
+        self.contributions += 1
+    }
+
+    /// Adds `weight * x`.
+    public mutating func add(_ x: [Float], weight: Double) throws(AccumulatorError) {
+        var failure: AccumulatorError?
+        x.withUnsafeBufferPointer { p in
+            do throws(AccumulatorError) { try self.add(p, weight: weight) } catch { failure = error }
+        }
+        if let failure { throw failure }
+    }
+
+    /// Adds another accumulator's sums (exactly; the result equals adding its contributions here directly).
+    public mutating func merge(_ other: ExactAccumulator) throws(AccumulatorError) {
+        guard other.count == self.count else { throw .lengthMismatch(expected: self.count, actual: other.count) }
+        guard other.fractionBits == self.fractionBits else {
+            throw .resolutionMismatch(expected: self.fractionBits, actual: other.fractionBits)
+        }
+        var o = other
+        o.carry()
+        self.carry()
+        if !o.high.isEmpty && self.high.isEmpty { self.high = [Int64](repeating: 0, count: self.count) }
+        for i in 0..<self.count {
+            self.low[i] &+= o.low[i]
+            if !o.high.isEmpty { self.high[i] &+= o.high[i] }
+        }
+        self.weightUnits += o.weightUnits
+        self.contributions += o.contributions
+        self.sinceCarry = 1
+    }
+
+    /// The exact fixed-point sum of element `i`, in units of `2^-fractionBits`.
+    public func units(at i: Int) -> Int128 {
+        let h = self.high.isEmpty ? 0 : Int128(self.high[i])
+        return (h << 32) + Int128(self.low[i])
+    }
+
+    /// The weighted sums `Σ w·x[i]`, rounded once to Float64.
+    public func sums() -> [Double] {
+        let unit = Self.pow2(-self.fractionBits)
+        return (0..<self.count).map { Double(self.units(at: $0)) * unit }
+    }
+
+    /// The weighted mean `Σ w·x[i] / Σ w`, rounded to Float32; zeros when no weight was added.
+    public func weightedMean() -> [Float] {
+        guard self.weightUnits != 0 else { return [Float](repeating: 0, count: self.count) }
+        let w = Double(self.weightUnits)
+        return (0..<self.count).map { Float(Double(self.units(at: $0)) / w) }
+    }
+
+    /// Serialised state: fraction bits, weight, count, then for each element its 128-bit sum, little-endian.
+    ///
+    /// Used to pass a partial aggregate up a hierarchy without losing exactness.
+    public func serialized() -> [UInt8] {
+        var out = [UInt8]()
+        out.reserveCapacity(40 + 16 * self.count)
+        Self.append(UInt64(self.fractionBits), to: &out)
+        Self.append(UInt64(self.contributions), to: &out)
+        Self.append(UInt64(truncatingIfNeeded: self.weightUnits), to: &out)
+        Self.append(UInt64(truncatingIfNeeded: self.weightUnits >> 64), to: &out)
+        Self.append(UInt64(self.count), to: &out)
+        for i in 0..<self.count {
+            let u = self.units(at: i)
+            Self.append(UInt64(truncatingIfNeeded: u), to: &out)
+            Self.append(UInt64(truncatingIfNeeded: u >> 64), to: &out)
+        }
+        return out
+    }
+
+    /// Restores an accumulator from ``serialized()``.
+    public init(serialized bytes: [UInt8]) throws(AccumulatorError) {
+        guard bytes.count >= 40 else { throw .malformed("accumulator header is \(bytes.count) bytes, need 40") }
+        func word(_ i: Int) -> UInt64 {
+            var v: UInt64 = 0
+            for b in 0..<8 { v |= UInt64(bytes[i * 8 + b]) << (8 * UInt64(b)) }
+            return v
+        }
+        let bits = Int(word(0))
+        guard (8...52).contains(bits) else { throw .malformed("fraction bits \(bits) out of range") }
+        let n = Int(word(4))
+        guard bytes.count == 40 + 16 * n else {
+            throw .malformed("accumulator of \(n) elements needs \(40 + 16 * n) bytes, got \(bytes.count)")
+        }
+        self.init(count: n, fractionBits: bits)
+        self.contributions = Int(word(1))
+        self.weightUnits = Int128(Int64(bitPattern: word(3))) << 64 | Int128(word(2))
+        self.high = [Int64](repeating: 0, count: n)
+        for i in 0..<n {
+            let lo = word(5 + 2 * i), hi = word(6 + 2 * i)
+            let u = Int128(Int64(bitPattern: hi)) << 64 | Int128(lo)
+            self.low[i] = Int64(truncatingIfNeeded: u & 0xFFFF_FFFF)
+            self.high[i] = Int64(truncatingIfNeeded: u >> 32)
+        }
+    }
+
+    // MARK: - Kernels
+
+    @usableFromInline
+    static func pow2(_ e: Int) -> Double { Double(sign: .plus, exponent: e, significand: 1) }
+
+    /// Moves everything above the low 32 bits of each low word into the high word, so low words cannot overflow.
+    @usableFromInline
+    mutating func carry() {
+        guard self.sinceCarry > 0 else { return }
+        if self.high.isEmpty { self.high = [Int64](repeating: 0, count: self.count) }
+        for i in 0..<self.count {
+            let l = self.low[i]
+            self.high[i] &+= l >> 32
+            self.low[i] = l & 0xFFFF_FFFF
+        }
+        self.sinceCarry = 0
+    }
+
+    static func firstUnrepresentable(_ x: UnsafeBufferPointer<Float>, scale: Double) -> Int? {
+        // |s| < 2^83 keeps the high word's rounding exact (see addWide).
+        let limit = 0x1.0p83
+        for i in 0..<x.count {
+            let s = Double(x[i]) * scale
+            if !(abs(s) < limit) { return i }
+        }
+        return nil
+    }
+
+    static func fitsFastPath(_ x: UnsafeBufferPointer<Float>, scale: Double) -> Bool {
+        var m: Float = 0
+        for v in x { m = max(m, abs(v)) }
+        return Double(m) * scale < fastLimit
+    }
+
+    /// Rounds each scaled value to an integer with the 1.5·2^52 trick and adds it: valid for |s| < 2^51.
+    @inlinable
+    static func addFast(_ x: UnsafeBufferPointer<Float>, scale: Double, low: UnsafeMutableBufferPointer<Int64>) {
+        let n = x.count
+        let sv = SIMD8<Double>(repeating: scale)
+        let mv = SIMD8<Double>(repeating: magic)
+        let mbits = SIMD8<Int64>(repeating: Int64(bitPattern: magic.bitPattern))
+        let px = UnsafeRawPointer(x.baseAddress), pl = UnsafeMutableRawPointer(low.baseAddress)
+        var i = 0
+        while i + 8 <= n {
+            let xv = SIMD8<Double>(px.unsafelyUnwrapped.loadUnaligned(fromByteOffset: i &* 4, as: SIMD8<Float>.self))
+            let r = unsafeBitCast(xv * sv + mv, to: SIMD8<Int64>.self) &- mbits
+            let cur = pl.unsafelyUnwrapped.loadUnaligned(fromByteOffset: i &* 8, as: SIMD8<Int64>.self)
+            pl.unsafelyUnwrapped.storeBytes(of: cur &+ r, toByteOffset: i &* 8, as: SIMD8<Int64>.self)
+            i += 8
+        }
+        while i < n {
+            low[i] &+= roundToInt(Double(x[i]) * scale)
+            i += 1
+        }
+    }
+
+    /// Splits each scaled value `s` into `hi·2^32 + lo` (both rounded exactly) for |s| < 2^83.
+    static func addWide(
+        _ x: UnsafeBufferPointer<Float>, scale: Double,
+        low: UnsafeMutableBufferPointer<Int64>, high: UnsafeMutableBufferPointer<Int64>
+    ) {
+        for i in 0..<x.count {
+            let s = Double(x[i]) * scale
+            let hi = roundToInt(s * 0x1.0p-32)
+            // Exact: s and hi·2^32 are multiples of ulp(s) and differ by at most 2^31.
+            let lo = s - Double(hi) * 0x1.0p32
+            high[i] &+= hi
+            low[i] &+= roundToInt(lo)
+        }
+    }
+
+    @inlinable @inline(__always)
+    static func roundToInt(_ v: Double) -> Int64 {
+        Int64(bitPattern: (v + magic).bitPattern) &- Int64(bitPattern: magic.bitPattern)
+    }
+
+    static func append(_ v: UInt64, to out: inout [UInt8]) {
+        for b in 0..<8 { out.append(UInt8(truncatingIfNeeded: v >> (8 * UInt64(b)))) }
+    }
+}
+
+/// Why a vector could not be added to an ``ExactAccumulator``.
+public enum AccumulatorError: Error, Hashable, CustomStringConvertible {
+    case lengthMismatch(expected: Int, actual: Int)
+    case invalidWeight(Double)
+    case outOfRange(index: Int, value: Float, weight: Double)
+    case resolutionMismatch(expected: Int, actual: Int)
+    case malformed(String)
+
+    public var description: String {
+        switch self {
+        case .lengthMismatch(let e, let a): "vector has \(a) elements, the aggregate has \(e)"
+        case .invalidWeight(let w): "weight \(w) is not a finite non-negative number"
+        case .outOfRange(let i, let v, let w):
+            "element \(i) = \(v) times weight \(w) is not finite or exceeds the aggregation range (|w·x| < 3e10)"
+        case .resolutionMismatch(let e, let a): "accumulator resolution 2^-\(a) differs from 2^-\(e)"
+        case .malformed(let m): "malformed accumulator: \(m)"
+        }
+    }
+}
