@@ -86,12 +86,16 @@ let package = Package(
         ),
         .testTarget(name: "CohortTensorTests", dependencies: ["CohortTensor", "CohortTesting"], swiftSettings: numericSettings),
         .testTarget(name: "CohortModelTests", dependencies: ["CohortModel", "CohortTesting"], swiftSettings: numericSettings),
-        .testTarget(name: "CohortDataTests", dependencies: ["CohortData", "CohortTesting"], swiftSettings: numericSettings),
+        .testTarget(name: "CohortDataTests", dependencies: ["CohortData", "CohortRuntime", "CohortTesting"], swiftSettings: numericSettings),
         .testTarget(
             name: "CohortRuntimeTests",
             dependencies: ["CohortRuntime", "CohortStrategy", "CohortReport", "CohortTesting"],
             swiftSettings: numericSettings
         ),
-        .testTarget(name: "CohortCLITests", dependencies: ["CohortCLI", "CohortTesting"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "CohortCLITests",
+            dependencies: ["CohortCLI", "CohortTesting", "cohort"],
+            swiftSettings: strictSettings
+        ),
     ]
 )

@@ -52,6 +52,12 @@ public struct TrainingSummary: Sendable, Hashable, Codable {
     public var examplesSeen: Int
     /// Mean mini-batch loss over all steps.
     public var meanLoss: Double
+
+    public init(steps: Int, examplesSeen: Int, meanLoss: Double) {
+        self.steps = steps
+        self.examplesSeen = examplesSeen
+        self.meanLoss = meanLoss
+    }
 }
 
 /// Mini-batch training of a ``DenseNetwork``.

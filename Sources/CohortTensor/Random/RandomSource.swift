@@ -25,6 +25,18 @@ public struct RandomSource: RandomNumberGenerator, Sendable, Hashable {
         if self.s0 | self.s1 | self.s2 | self.s3 == 0 { self.s0 = 1 }
     }
 
+    /// A generator with an explicit xoshiro256** state (for known-answer tests).
+    package init(state: (UInt64, UInt64, UInt64, UInt64)) {
+        (self.s0, self.s1, self.s2, self.s3) = state
+        self.spareGaussian = nil
+    }
+
+    /// SplitMix64 output for a seed (for known-answer tests of the seeding).
+    package static func splitMix64(seed: UInt64, count: Int) -> [UInt64] {
+        var sm = SplitMix64(state: seed)
+        return (0..<count).map { _ in sm.next() }
+    }
+
     /// A new, independent generator for a labelled sub-stream, e.g. `rng.derived("site:alpha", "round:3")`.
     ///
     /// Derivation does not advance this generator.
