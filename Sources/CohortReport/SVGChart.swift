@@ -57,13 +57,23 @@ enum SVGChart {
                 }
             }
         }
-        // Legend along the bottom.
+        // Legend along the bottom, wrapped onto extra rows when it does not fit.
         var lx = left
-        let ly = height - 10
+        var ly = height - 10
+        var extraRows = 0
         for item in series.map({ ($0.name, $0.color, $0.dashed ? "3 3" : "") }) + references.map({ ($0.name, $0.color, "6 4") }) {
+            let w = 40 + Double(item.0.count) * 6.6
+            if lx + w > width - right && lx > left {
+                lx = left
+                ly += 18
+                extraRows += 1
+            }
             s += "<line x1=\"\(f(lx))\" y1=\"\(f(ly - 4))\" x2=\"\(f(lx + 22))\" y2=\"\(f(ly - 4))\" stroke=\"\(item.1)\" stroke-width=\"2.5\"\(item.2.isEmpty ? "" : " stroke-dasharray=\"\(item.2)\"")/>"
             s += "<text x=\"\(f(lx + 27))\" y=\"\(f(ly))\" class=\"legend\">\(esc(item.0))</text>"
-            lx += 40 + Double(item.0.count) * 6.6
+            lx += w
+        }
+        if extraRows > 0 {
+            s = s.replacingOccurrences(of: "viewBox=\"0 0 \(Int(width)) \(Int(height))\"", with: "viewBox=\"0 0 \(Int(width)) \(Int(height) + 18 * extraRows)\"")
         }
         return s + "</svg>"
     }

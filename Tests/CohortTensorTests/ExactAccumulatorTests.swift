@@ -68,6 +68,27 @@ struct ExactAccumulatorTests {
         #expect(many.sums() == [1.25 * 1000 * 5000])
     }
 
+    @Test("on long vectors split across threads, a failure anywhere undoes every range exactly")
+    func parallelUndo() throws {
+        let n = 600_001
+        var rng = RandomSource(seed: 8)
+        let base = (0..<n).map { _ in Float(rng.gaussian()) }
+        var acc = ExactAccumulator(count: n)
+        try acc.add(base, weight: 3)
+        let before = acc
+        var withNaN = base
+        withNaN[n - 1] = .nan
+        #expect(throws: AccumulatorError.self) { try acc.add(withNaN, weight: 2) }
+        #expect(acc == before)
+        // A large value late in the vector forces the wide path after the fast pass has been undone.
+        var big = base
+        big[n - 5] = 4000
+        try acc.add(big, weight: 1000)
+        let sums = acc.sums()
+        #expect(sums[n - 5] == Double(base[n - 5]) * 3 + 4_000_000)
+        #expect(sums[7] == Double(base[7]) * 3 + Double(base[7]) * 1000)
+    }
+
     @Test("bad input is refused and leaves the sum unchanged")
     func refusesBadInput() throws {
         var acc = ExactAccumulator(count: 3)

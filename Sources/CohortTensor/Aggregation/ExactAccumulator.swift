@@ -1,3 +1,5 @@
+import Dispatch
+
 /// Exact, order-independent weighted sums of Float32 vectors, for aggregation.
 ///
 /// Floating-point addition is not associative: summing the same site updates in another order, or in two tiers
@@ -55,20 +57,19 @@ public struct ExactAccumulator: Sendable, Equatable {
         guard x.count == self.count else { throw .lengthMismatch(expected: self.count, actual: x.count) }
         guard weight.isFinite, weight >= 0 else { throw .invalidWeight(weight) }
         let scale = weight * Self.pow2(self.fractionBits)
-        // Validate first so that a failed add leaves the accumulator untouched.
-        if let bad = Self.firstUnrepresentable(x, scale: scale) {
-            throw .outOfRange(index: bad, value: x[bad], weight: weight)
-        }
         if self.sinceCarry >= Self.carryInterval { self.carry() }
-        let needsHigh = !Self.fitsFastPath(x, scale: scale)
-        if needsHigh && self.high.isEmpty { self.high = [Int64](repeating: 0, count: self.count) }
-        self.low.withUnsafeMutableBufferPointer { lowp in
-            if needsHigh {
+        // Fast path: one fused pass that converts and adds, and undoes itself exactly if any value needs the wide
+        // path or is not finite. Integer sums make the undo exact.
+        let fast = self.low.withUnsafeMutableBufferPointer { Self.addFastParallel(x, scale: scale, low: $0) }
+        if !fast {
+            if let bad = Self.firstUnrepresentable(x, scale: scale) {
+                throw .outOfRange(index: bad, value: x[bad], weight: weight)
+            }
+            if self.high.isEmpty { self.high = [Int64](repeating: 0, count: self.count) }
+            self.low.withUnsafeMutableBufferPointer { lowp in
                 self.high.withUnsafeMutableBufferPointer { highp in
                     Self.addWide(x, scale: scale, low: lowp, high: highp)
                 }
-            } else {
-                Self.addFast(x, scale: scale, low: lowp)
             }
         }
         self.weightUnits += Int128((weight * Self.pow2(self.fractionBits)).rounded())
@@ -196,32 +197,89 @@ public struct ExactAccumulator: Sendable, Equatable {
         return nil
     }
 
-    static func fitsFastPath(_ x: UnsafeBufferPointer<Float>, scale: Double) -> Bool {
-        var m: Float = 0
-        for v in x { m = max(m, abs(v)) }
-        return Double(m) * scale < fastLimit
+    /// Elements per thread below which the fused pass stays on the calling thread.
+    static let parallelGrain = 1 << 17
+
+    /// Runs ``addFast(_:scale:low:)`` over disjoint ranges on all cores; if any range fails, every range is undone.
+    static func addFastParallel(_ x: UnsafeBufferPointer<Float>, scale: Double, low: UnsafeMutableBufferPointer<Int64>) -> Bool {
+        let n = x.count
+        let threads = min(ProcessorCount.active, max(1, n / parallelGrain))
+        if threads == 1 { return addFast(x, scale: scale, low: low, sign: 1) }
+        let chunk = ((n + threads - 1) / threads + 7) / 8 * 8
+        let shared = FusedRanges(x: x, low: low)
+        let ok = UnsafeMutableBufferPointer<Bool>.allocate(capacity: threads)
+        defer { ok.deallocate() }
+        let okShared = FusedFlags(flags: ok)
+        DispatchQueue.concurrentPerform(iterations: threads) { t in
+            let r = (t * chunk)..<min(n, (t + 1) * chunk)
+            okShared.flags[t] = r.isEmpty || addFast(
+                UnsafeBufferPointer(rebasing: shared.x[r]), scale: scale, low: UnsafeMutableBufferPointer(rebasing: shared.low[r]), sign: 1)
+        }
+        if ok.allSatisfy({ $0 }) { return true }
+        // Undo the ranges that completed (failed ranges have already undone themselves).
+        DispatchQueue.concurrentPerform(iterations: threads) { t in
+            let r = (t * chunk)..<min(n, (t + 1) * chunk)
+            if okShared.flags[t] && !r.isEmpty {
+                _ = addFast(UnsafeBufferPointer(rebasing: shared.x[r]), scale: scale,
+                            low: UnsafeMutableBufferPointer(rebasing: shared.low[r]), sign: -1)
+            }
+        }
+        return false
     }
 
-    /// Rounds each scaled value to an integer with the 1.5·2^52 trick and adds it: valid for |s| < 2^51.
+    /// Buffers shared by the threads of one fused pass; `@unchecked Sendable` because threads touch disjoint ranges.
+    struct FusedRanges: @unchecked Sendable {
+        let x: UnsafeBufferPointer<Float>
+        let low: UnsafeMutableBufferPointer<Int64>
+    }
+
+    /// Per-thread results; `@unchecked Sendable` because each thread writes only its own flag.
+    struct FusedFlags: @unchecked Sendable {
+        let flags: UnsafeMutableBufferPointer<Bool>
+    }
+
+    /// Adds (sign 1) or subtracts (sign -1) `round(x * scale)` to `low` in one pass, for values with
+    /// |x * scale| < 2^51 (rounded with the 1.5·2^52 trick). If a value is outside that range or not finite, the
+    /// part already added is subtracted again and the call returns false, leaving `low` as it was.
     @inlinable
-    static func addFast(_ x: UnsafeBufferPointer<Float>, scale: Double, low: UnsafeMutableBufferPointer<Int64>) {
+    static func addFast(_ x: UnsafeBufferPointer<Float>, scale: Double, low: UnsafeMutableBufferPointer<Int64>, sign: Int64) -> Bool {
         let n = x.count
         let sv = SIMD8<Double>(repeating: scale)
         let mv = SIMD8<Double>(repeating: magic)
+        let limit = SIMD8<Double>(repeating: fastLimit)
         let mbits = SIMD8<Int64>(repeating: Int64(bitPattern: magic.bitPattern))
         let px = UnsafeRawPointer(x.baseAddress), pl = UnsafeMutableRawPointer(low.baseAddress)
         var i = 0
+        var failed = false
         while i + 8 <= n {
-            let xv = SIMD8<Double>(px.unsafelyUnwrapped.loadUnaligned(fromByteOffset: i &* 4, as: SIMD8<Float>.self))
-            let r = unsafeBitCast(xv * sv + mv, to: SIMD8<Int64>.self) &- mbits
+            let s = SIMD8<Double>(px.unsafelyUnwrapped.loadUnaligned(fromByteOffset: i &* 4, as: SIMD8<Float>.self)) * sv
+            // NaN compares false, so it fails this test too.
+            if !all((s .< limit) .& (s .> 0 - limit)) {
+                failed = true
+                break
+            }
+            var r = unsafeBitCast(s + mv, to: SIMD8<Int64>.self) &- mbits
+            if sign < 0 { r = 0 &- r }
             let cur = pl.unsafelyUnwrapped.loadUnaligned(fromByteOffset: i &* 8, as: SIMD8<Int64>.self)
             pl.unsafelyUnwrapped.storeBytes(of: cur &+ r, toByteOffset: i &* 8, as: SIMD8<Int64>.self)
             i += 8
         }
-        while i < n {
-            low[i] &+= roundToInt(Double(x[i]) * scale)
-            i += 1
+        if !failed {
+            while i < n {
+                let s = Double(x[i]) * scale
+                if !(abs(s) < fastLimit) {
+                    failed = true
+                    break
+                }
+                low[i] &+= sign &* roundToInt(s)
+                i += 1
+            }
         }
+        if failed {
+            for j in 0..<i { low[j] &-= sign &* roundToInt(Double(x[j]) * scale) }
+            return false
+        }
+        return true
     }
 
     /// Splits each scaled value `s` into `hi·2^32 + lo` (both rounded exactly) for |s| < 2^83.
