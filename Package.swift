@@ -128,6 +128,8 @@ let package = Package(
             dependencies: ["CohortRuntime", "CohortStrategy", "CohortReport", "CohortTesting"],
             swiftSettings: numericSettings
         ),
+        .testTarget(name: "CohortStoreTests", dependencies: ["CohortStore", "CohortTesting"], swiftSettings: strictSettings),
+        .testTarget(name: "CohortPKITests", dependencies: ["CohortPKI", "CohortTesting"], swiftSettings: strictSettings),
         .testTarget(
             name: "CohortCLITests",
             dependencies: ["CohortCLI", "CohortTesting", "cohort"],
