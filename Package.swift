@@ -64,7 +64,10 @@ let package = Package(
         ),
         .target(
             name: "CohortRuntime",
-            dependencies: ["CohortTensor", "CohortModel", "CohortData", "CohortStrategy"],
+            dependencies: [
+                "CohortTensor", "CohortModel", "CohortData", "CohortStrategy",
+                .product(name: "Yams", package: "Yams"),
+            ],
             swiftSettings: numericSettings
         ),
         .target(
@@ -97,6 +100,27 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(
+            name: "CohortCoordinator",
+            dependencies: [
+                "CohortTensor", "CohortModel", "CohortData", "CohortStrategy", "CohortRuntime", "CohortWire", "CohortStore", "CohortPKI",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "CohortSite",
+            dependencies: [
+                "CohortTensor", "CohortModel", "CohortData", "CohortStrategy", "CohortRuntime", "CohortWire", "CohortStore", "CohortPKI",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
             name: "CohortReport",
             dependencies: ["CohortModel", "CohortRuntime"],
             swiftSettings: strictSettings
@@ -105,6 +129,9 @@ let package = Package(
             name: "CohortCLI",
             dependencies: [
                 "CohortTensor", "CohortModel", "CohortData", "CohortStrategy", "CohortRuntime", "CohortReport",
+                "CohortWire", "CohortStore", "CohortPKI", "CohortCoordinator", "CohortSite",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -132,7 +159,7 @@ let package = Package(
         .testTarget(name: "CohortPKITests", dependencies: ["CohortPKI", "CohortTesting"], swiftSettings: strictSettings),
         .testTarget(
             name: "CohortCLITests",
-            dependencies: ["CohortCLI", "CohortTesting", "cohort"],
+            dependencies: ["CohortCLI", "CohortTesting", "CohortData", "CohortModel", "CohortRuntime", "CohortStrategy", "cohort"],
             swiftSettings: strictSettings
         ),
     ]

@@ -10,7 +10,10 @@ public struct CohortCommand: AsyncParsableCommand {
             compares the result with each hospital training alone and with pooling all data.
             """,
         version: CohortVersion.software,
-        subcommands: [Simulate.self, Generate.self, Bench.self],
+        subcommands: [
+            Simulate.self, Generate.self, Provision.self, Cert.self, CoordinatorCommand.self, SiteCommand.self, Job.self,
+            StatusCommand.self, Audit.self, Doctor.self, Bench.self,
+        ],
         defaultSubcommand: nil
     )
 

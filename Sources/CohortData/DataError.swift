@@ -45,6 +45,15 @@ public struct DataError: Error, Hashable, CustomStringConvertible {
         self.hint = hint
     }
 
+    /// The location and kind of the problem without the message text, which may quote a data value: safe to send
+    /// off the site (e.g. `train.csv:3: column 'age': not-a-number`).
+    public var redactedDescription: String {
+        var s = ""
+        if let file { s += file + (self.line.map { ":\($0)" } ?? "") + ": " }
+        if let column { s += "column '\(column)': " }
+        return s + self.code.description
+    }
+
     public var description: String {
         var s = ""
         if let file { s += file + (self.line.map { ":\($0)" } ?? "") + ": " }

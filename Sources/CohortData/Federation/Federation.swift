@@ -12,6 +12,17 @@ public struct SiteData: Sendable {
     public var testWasSplit: Bool
     /// A short description of the site (e.g. its hospital type), if known.
     public var note: String?
+
+    public init(name: String, train: Table, test: Table, trainReport: ValidationReport, testReport: ValidationReport?,
+                testWasSplit: Bool, note: String?) {
+        self.name = name
+        self.train = train
+        self.test = test
+        self.trainReport = trainReport
+        self.testReport = testReport
+        self.testWasSplit = testWasSplit
+        self.note = note
+    }
 }
 
 /// How numeric features are standardised.
@@ -57,16 +68,18 @@ public struct Federation: Sendable {
 
     /// Encodes every site.
     ///
-    /// - Returns: the encoded sites and, for `.global` and `.none`, the single encoder they share.
+    /// With `.perSite` and `.none` each site uses only its own training statistics (to standardise, and to impute
+    /// missing values), exactly as a site does on the network; `.global` shares the pooled statistics.
+    ///
+    /// - Returns: the encoded sites and, for `.global`, the single encoder they share.
     public func encoded(standardize: StandardizeMode) -> (sites: [EncodedSite], sharedEncoder: FeatureEncoder?) {
         let stats = self.siteStatistics
-        let pooled = TableStatistics.merged(stats)!
         var shared: FeatureEncoder?
-        if standardize != .perSite {
-            shared = FeatureEncoder(schema: self.schema, statistics: pooled, standardize: standardize == .global)
+        if standardize == .global {
+            shared = FeatureEncoder(schema: self.schema, statistics: TableStatistics.merged(stats)!, standardize: true)
         }
         let sites = zip(self.sites, stats).map { site, s in
-            let enc = shared ?? FeatureEncoder(schema: self.schema, statistics: s, standardize: true)
+            let enc = shared ?? FeatureEncoder(schema: self.schema, statistics: s, standardize: standardize == .perSite)
             return EncodedSite(name: site.name, train: enc.encode(site.train), test: enc.encode(site.test), encoder: enc)
         }
         return (sites, shared)

@@ -72,7 +72,6 @@ public enum FederationLoader {
             schemaSource = "inferred"
             notes = inferred.notes
         }
-        let root = RandomSource(seed: options.seed).derived("test-split")
         var sites = [SiteData]()
         for f in files {
             let (train, trainReport) = try TableLoader.load(f.train, schema: schema, policy: options.policy,
@@ -83,13 +82,18 @@ public enum FederationLoader {
                 sites.append(SiteData(name: f.name, train: train, test: test, trainReport: trainReport,
                                       testReport: testReport, testWasSplit: false, note: nil))
             } else {
-                var rng = root.derived(f.name)
+                var rng = Self.splitRandomness(seed: options.seed, site: f.name)
                 let split = DataSplit.trainTest(labels: train.labels, testFraction: options.testFraction, rng: &rng)
                 sites.append(SiteData(name: f.name, train: train.rows(split.train), test: train.rows(split.test),
                                       trainReport: trainReport, testReport: nil, testWasSplit: true, note: nil))
             }
         }
         return Federation(schema: schema, schemaSource: schemaSource, schemaNotes: notes, sites: sites, source: dir.path)
+    }
+
+    /// The randomness of a site's train/test split when it has no test file: the seed and the site name only.
+    public static func splitRandomness(seed: UInt64, site: String) -> RandomSource {
+        RandomSource(seed: seed).derived("test-split", site)
     }
 
     static func display(_ url: URL, _ dir: URL) -> String {

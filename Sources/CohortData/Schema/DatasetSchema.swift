@@ -127,7 +127,7 @@ public struct DatasetSchema: Sendable, Hashable, Codable {
         (try? YAMLEncoder().encode(self)) ?? ""
     }
 
-    static func describe(_ error: DecodingError) -> String {
+    public static func describe(_ error: DecodingError) -> String {
         func path(_ p: [any CodingKey]) -> String {
             p.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined().trimmingCharacters(in: ["."])
         }

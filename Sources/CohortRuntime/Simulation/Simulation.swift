@@ -91,7 +91,7 @@ public enum Simulation {
         let spec = ModelSpec(kind: config.model, inputCount: first.train.featureCount,
                              classCount: first.train.classCount, hidden: config.hidden, activation: config.activation)
         let network = try DenseNetwork(spec)
-        var initRng = RandomSource(seed: config.settings.seed).derived("initial-model")
+        var initRng = Self.initialModelRandomness(seed: config.settings.seed)
         let initial = network.initialParameters(rng: &initRng)
         let executors = encodedSites.map { SiteExecutor(name: $0.name, network: network, train: $0.train, test: $0.test) }
         let siteInfos = encodedSites.map { SiteInfo(name: $0.name, trainCount: $0.train.count) }
@@ -135,6 +135,11 @@ public enum Simulation {
             centralizedModel: central?.model, sharedEncoder: shared,
             encoders: Dictionary(uniqueKeysWithValues: encodedSites.map { ($0.name, $0.encoder) }),
             federatedSeconds: federatedSeconds, baselineSeconds: baselineSeconds)
+    }
+
+    /// The randomness of a job's initial model: the seed only.
+    public static func initialModelRandomness(seed: UInt64) -> RandomSource {
+        RandomSource(seed: seed).derived("initial-model")
     }
 
     /// Runs federated training with the strategy a spec names.

@@ -1,0 +1,55 @@
+import CohortModel
+import CohortPKI
+import CohortRuntime
+import CohortStore
+import CohortWire
+import Foundation
+import Logging
+
+/// The coordinator's durable records: one facade over ``CoordinatorStore`` so that the services and the job runner
+/// speak in Cohort's terms (jobs, rounds, models) and every write that matters is audited.
+struct CoordinatorRecords: Sendable {
+    let store: CoordinatorStore
+    let logger: Logger
+
+    /// Appends an audit entry; a failure to audit is logged as an error (the operation itself has happened).
+    func audit(_ actor: String, _ event: String, _ payload: [String: LogValue] = [:], hashes: [String] = []) {
+        do {
+            _ = try self.store.audit.append(actor: actor, event: event, payload: payload, contentHashes: hashes)
+        } catch {
+            self.logger.error("cannot write the audit log: \(error)", metadata: ["event": "\(event)"])
+        }
+    }
+
+    /// Stores a model as a content-addressed checkpoint (once) and returns its reference.
+    func modelRef(for model: ModelParameters) throws -> Cohort_V1_ModelRef {
+        let bytes = model.bytes
+        let sha = try self.store.writeCheckpoint(bytes: bytes)
+        var ref = Cohort_V1_ModelRef()
+        ref.sha256 = sha
+        ref.elementCount = UInt64(model.count)
+        ref.byteCount = UInt64(bytes.count)
+        return ref
+    }
+
+    func readModel(sha256: String) throws -> [UInt8] {
+        try self.store.readCheckpoint(sha256: sha256)
+    }
+
+    // MARK: Jobs
+
+    func createJob(_ spec: JobSpec, submittedBy: String) throws -> JobRow {
+        let existing = try self.store.jobs(status: nil)
+        let id = String(format: "job-%04d", existing.count + 1)
+        let specJSON = String(decoding: try JSONEncoder().encode(spec), as: UTF8.self)
+        let row = JobRow(id: id, name: spec.name, specJSON: specJSON, status: .queued, submittedBy: submittedBy,
+                         submittedAt: Date(), startedAt: nil, finishedAt: nil, roundsCompleted: 0, message: nil,
+                         finalModelSHA256: nil)
+        try self.store.insertJob(row)
+        return row
+    }
+
+    func spec(of job: JobRow) throws -> JobSpec {
+        try JSONDecoder().decode(JobSpec.self, from: Data(job.specJSON.utf8))
+    }
+}

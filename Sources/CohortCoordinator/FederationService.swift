@@ -1,0 +1,209 @@
+import CohortModel
+import CohortPKI
+import CohortStrategy
+import CohortWire
+import Foundation
+import GRPCCore
+import Logging
+
+/// The gRPC service sites call.
+struct FederationService: Cohort_V1_Federation.SimpleServiceProtocol {
+    let context: CoordinatorContext
+
+    func hello(request: Cohort_V1_HelloRequest, context: ServerContext) async throws -> Cohort_V1_HelloResponse {
+        let identity = try await self.context.authenticate(context, role: .site)
+        try self.context.requireSame(claimed: request.site, identity: identity, method: "Hello")
+        if let reason = WireProtocol.incompatibility(peerProtocol: request.versions.protocol, peerMinimum: request.versions.minProtocol,
+                                                     peerSoftware: request.versions.software) {
+            self.context.records.audit(identity.name, "connection.refused", ["reason": .string(reason)])
+            throw RPCError(code: .failedPrecondition, message: reason)
+        }
+        self.context.records.siteSeen(identity, software: request.versions.software)
+        var r = Cohort_V1_HelloResponse()
+        r.versions = WireProtocol.versions(software: self.context.config.software)
+        r.coordinator = self.context.config.name
+        r.heartbeatSeconds = UInt32(self.context.config.heartbeatSeconds)
+        r.maxMessageBytes = UInt64(self.context.config.maxMessageBytes)
+        r.maxUpdateBytes = UInt64(self.context.config.maxUpdateBytes)
+        r.sessionID = UUID().uuidString
+        return r
+    }
+
+    func session(
+        request: RPCAsyncSequence<Cohort_V1_SiteEvent, any Error>, response: RPCWriter<Cohort_V1_CoordinatorEvent>,
+        context: ServerContext
+    ) async throws {
+        let identity = try await self.context.authenticate(context, role: .site)
+        let site = identity.name
+        let logger = self.context.baseLogger.with(site: site)
+        let (outbound, continuation) = AsyncStream<Cohort_V1_CoordinatorEvent>.makeStream()
+        let sessionID = await self.context.registry.register(identity: identity, software: "", outbound: continuation)
+        self.context.records.audit(site, "site.connected", ["peer": .string(context.remotePeer)])
+        logger.info("site connected", metadata: ["peer": "\(context.remotePeer)"])
+        defer { logger.info("site disconnected") }
+        do {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    for await event in outbound { try await response.write(event) }
+                }
+                group.addTask {
+                    for try await event in request {
+                        try await self.handle(event, from: identity)
+                    }
+                }
+                // Either side ending ends the session.
+                _ = try await group.next()
+                group.cancelAll()
+            }
+        } catch {
+            logger.info("session ended: \(error)")
+        }
+        await self.context.registry.unregister(site: site, session: sessionID)
+        self.context.records.audit(site, "site.disconnected", [:])
+    }
+
+    private func handle(_ event: Cohort_V1_SiteEvent, from identity: PeerIdentity) async throws {
+        try self.context.requireSame(claimed: event.site, identity: identity, method: "Session")
+        switch event.event {
+        case .heartbeat(let h)?:
+            await self.context.registry.touch(site: identity.name, state: h.state)
+        case .ack(let ack)?:
+            await self.context.registry.touch(site: identity.name, state: nil)
+            guard ack.status != .accepted else { return }
+            let code: SiteFailure.Code = ack.status == .refused ? .refused : .failed
+            let failure = SiteFailure(site: identity.name, code: code, message: "\(ack.code): \(ack.message)")
+            self.context.records.audit(identity.name, ack.status == .refused ? "task.refused" : "task.failed",
+                                       ["task": .string(ack.taskID), "job": .string(ack.jobID), "code": .string(ack.code),
+                                        "message": .string(ack.message)])
+            _ = await self.context.inbox.deliver(ack.taskID, .failure(failure))
+        case .prepared(let p)?:
+            guard await self.context.inbox.task(p.taskID, site: identity.name) != nil else { return }
+            _ = await self.context.inbox.deliver(p.taskID, .prepared(site: identity.name, trainCount: Int(p.trainCount), testCount: Int(p.testCount)))
+        case nil:
+            throw RPCError(code: .invalidArgument, message: "empty session event (a newer protocol version?)")
+        }
+    }
+
+    func fetchModel(request: Cohort_V1_FetchModelRequest, response: RPCWriter<Cohort_V1_ModelChunk>, context: ServerContext) async throws {
+        let identity = try await self.context.authenticate(context, role: .site)
+        try self.context.requireSame(claimed: request.site, identity: identity, method: "FetchModel")
+        try self.context.requireProtocol(request.protocol)
+        guard self.context.records.siteMayFetch(site: identity.name, job: request.jobID, sha256: request.sha256) else {
+            throw RPCError(code: .permissionDenied, message: "model \(request.sha256) is not a model of a job this site takes part in")
+        }
+        let bytes: [UInt8]
+        do { bytes = try self.context.records.readModel(sha256: request.sha256) } catch {
+            throw RPCError(code: .notFound, message: "model \(request.sha256) is not available: \(error)")
+        }
+        var header = Cohort_V1_ModelChunk()
+        var ref = Cohort_V1_ModelRef()
+        ref.sha256 = request.sha256
+        ref.byteCount = UInt64(bytes.count)
+        ref.elementCount = UInt64(bytes.count / 4)
+        header.header = ref
+        try await response.write(header)
+        var offset = 0
+        while offset < bytes.count {
+            let end = min(bytes.count, offset + WireProtocol.chunkBytes)
+            var chunk = Cohort_V1_ModelChunk()
+            chunk.data = Data(bytes[offset..<end])
+            try await response.write(chunk)
+            offset = end
+        }
+    }
+
+    func submitUpdate(request: RPCAsyncSequence<Cohort_V1_UpdateMessage, any Error>, context: ServerContext) async throws -> Cohort_V1_Receipt {
+        let identity = try await self.context.authenticate(context, role: .site)
+        var iterator = request.makeAsyncIterator()
+        guard let first = try await iterator.next(), case .header(let header)? = first.part else {
+            throw RPCError(code: .invalidArgument, message: "an update must start with its header")
+        }
+        try self.context.requireSame(claimed: header.site, identity: identity, method: "SubmitUpdate")
+        try self.context.requireProtocol(header.protocol)
+        let logger = self.context.logger(job: header.jobID, round: Int(header.round), site: identity.name)
+        guard let task = await self.context.inbox.task(header.taskID, site: identity.name), task.kind == .train,
+              task.job == header.jobID, task.round == Int(header.round)
+        else {
+            self.context.records.audit(identity.name, "update.late", ["task": .string(header.taskID), "job": .string(header.jobID),
+                                                                     "round": .int(Int64(header.round))])
+            logger.warning("late or unknown update discarded", metadata: ["task": "\(header.taskID)"])
+            return .refused("late", "task \(header.taskID) is not open (the round closed or the task is unknown); the update was discarded")
+        }
+        var assembler: VectorAssembler
+        do { assembler = try VectorAssembler(header: header.update, limit: self.context.config.maxUpdateBytes) } catch {
+            self.context.records.audit(identity.name, "update.rejected", ["task": .string(header.taskID), "reason": .string(error.message)])
+            _ = await self.context.inbox.deliver(header.taskID, .failure(SiteFailure(site: identity.name, code: .rejected, message: error.message)))
+            return .refused(error.code.rawValue, error.message)
+        }
+        do {
+            while let message = try await iterator.next() {
+                guard case .data(let d)? = message.part else {
+                    throw WireError(.invalidMessage, "a second header inside one update")
+                }
+                try assembler.append(d)
+                await self.context.inbox.progress(header.taskID, bytes: assembler.received)
+            }
+        } catch let e as WireError {
+            self.context.records.audit(identity.name, "update.rejected", ["task": .string(header.taskID), "reason": .string(e.message)])
+            _ = await self.context.inbox.deliver(header.taskID, .failure(SiteFailure(site: identity.name, code: .rejected, message: e.message)))
+            return .refused(e.code.rawValue, e.message)
+        }
+        // A stream that broke mid-upload throws out of the loop above: nothing half-received reaches the round.
+        let delta: [Float]
+        do { delta = try assembler.finish() } catch {
+            self.context.records.audit(identity.name, "update.rejected", ["task": .string(header.taskID), "reason": .string(error.message)])
+            _ = await self.context.inbox.deliver(header.taskID, .failure(SiteFailure(site: identity.name, code: .rejected, message: error.message)))
+            return .refused(error.code.rawValue, error.message)
+        }
+        self.context.records.audit(identity.name, "update.received",
+                                   ["job": .string(header.jobID), "round": .int(Int64(header.round)), "bytes": .int(Int64(header.update.byteCount))],
+                                   hashes: [header.update.sha256.lowercased()])
+        let update = SiteUpdate(site: identity.name, round: Int(header.round), delta: delta, exampleCount: Int(header.exampleCount),
+                                training: TrainingSummary(steps: Int(header.steps), examplesSeen: Int(header.examplesSeen), meanLoss: header.meanLoss))
+        let receipt = await self.context.inbox.deliverUpdate(header.taskID, update)
+            ?? .refused("late", "the round closed while the update was arriving; it was discarded")
+        if !receipt.accepted {
+            self.context.records.audit(identity.name, "update.rejected", ["task": .string(header.taskID), "reason": .string(receipt.message)],
+                                       hashes: [header.update.sha256.lowercased()])
+        }
+        return receipt
+    }
+
+    func submitEvaluation(request: Cohort_V1_EvaluationReport, context: ServerContext) async throws -> Cohort_V1_Receipt {
+        let identity = try await self.context.authenticate(context, role: .site)
+        try self.context.requireSame(claimed: request.site, identity: identity, method: "SubmitEvaluation")
+        try self.context.requireProtocol(request.protocol)
+        let summary: EvaluationSummary
+        do { summary = try request.summary.summary() } catch {
+            _ = await self.context.inbox.deliver(request.taskID, .failure(SiteFailure(site: identity.name, code: .rejected, message: error.message)))
+            return .refused(error.code.rawValue, error.message)
+        }
+        let evaluation = SiteEvaluation(site: identity.name, metrics: request.metrics.metrics, summary: summary)
+        guard await self.context.inbox.task(request.taskID, site: identity.name) != nil,
+              await self.context.inbox.deliver(request.taskID, .evaluation(evaluation))
+        else {
+            return .refused("late", "task \(request.taskID) is not open; the evaluation was discarded")
+        }
+        return .accepted
+    }
+
+    func reportTaskFailure(request: Cohort_V1_TaskFailureReport, context: ServerContext) async throws -> Cohort_V1_Receipt {
+        let identity = try await self.context.authenticate(context, role: .site)
+        try self.context.requireSame(claimed: request.site, identity: identity, method: "ReportTaskFailure")
+        self.context.records.audit(identity.name, "task.failed", ["task": .string(request.taskID), "job": .string(request.jobID),
+                                                                 "round": .int(Int64(request.round)), "code": .string(request.code),
+                                                                 "message": .string(request.message)])
+        let code: SiteFailure.Code = request.code == "policy" ? .refused : .failed
+        _ = await self.context.inbox.deliver(request.taskID, .failure(SiteFailure(site: identity.name, code: code,
+                                                                                 message: "\(request.code): \(request.message)")))
+        return .accepted
+    }
+}
+
+extension Logger {
+    func with(site: String) -> Logger {
+        var l = self
+        l[metadataKey: "site"] = "\(site)"
+        return l
+    }
+}

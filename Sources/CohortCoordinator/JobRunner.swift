@@ -1,0 +1,208 @@
+import CohortModel
+import CohortRuntime
+import CohortStore
+import CohortStrategy
+import CohortWire
+import Foundation
+import Logging
+
+/// Runs jobs one at a time, in submission order, and resumes interrupted jobs after a restart.
+///
+/// A job first asks its sites to prepare (each checks the job against its policy and validates its data against
+/// the job's schema), then runs rounds with the shared ``FederatedController``. After every round the new model,
+/// the strategy's state, the round's metrics and its audit entries are committed in one transaction before the next
+/// round starts; after a crash the job continues from the last committed round.
+actor JobRunner {
+    let context: CoordinatorContext
+    private var wakeContinuation: AsyncStream<Void>.Continuation
+    private let wake: AsyncStream<Void>
+    private var cancelRequests: Set<String> = []
+    private(set) var current: String?
+
+    init(context: CoordinatorContext) {
+        self.context = context
+        (self.wake, self.wakeContinuation) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+    }
+
+    /// Wakes the runner (a job was submitted).
+    func notify() { self.wakeContinuation.yield() }
+
+    /// Asks a running job to stop after its current round; queued jobs are cancelled at once.
+    func cancel(_ jobID: String) { self.cancelRequests.insert(jobID) }
+
+    func isCancelRequested(_ jobID: String) -> Bool { self.cancelRequests.contains(jobID) }
+
+    /// Processes jobs until cancelled.
+    func run() async {
+        // Jobs that were running when the coordinator stopped continue first.
+        while !Task.isCancelled {
+            let next: JobRow?
+            do {
+                next = try self.context.records.store.jobs(status: .running).first ?? self.context.records.store.jobs(status: .queued).first
+            } catch {
+                self.context.baseLogger.error("cannot read the job queue: \(error)")
+                next = nil
+            }
+            if let job = next {
+                if self.cancelRequests.contains(job.id) {
+                    self.finish(job.id, status: .cancelled, message: "cancelled before it started", finalSHA: nil)
+                    continue
+                }
+                self.current = job.id
+                await self.execute(job)
+                self.current = nil
+                continue
+            }
+            var it = self.wake.makeAsyncIterator()
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { try? await Task.sleep(for: .seconds(2)) }
+                group.addTask { _ = await it.next() }
+                _ = await group.next()
+                group.cancelAll()
+            }
+        }
+    }
+
+    struct JobFailure: Error, CustomStringConvertible {
+        var message: String
+        var description: String { self.message }
+    }
+
+    private func execute(_ job: JobRow) async {
+        let logger = self.context.logger(job: job.id)
+        let spec: JobSpec
+        do { spec = try self.context.records.spec(of: job) } catch {
+            self.finish(job.id, status: .failed, message: "stored job definition is unreadable: \(error)", finalSHA: nil)
+            return
+        }
+        if job.status != .running {
+            do { try self.context.records.store.updateJobStatus(id: job.id, status: .running, message: nil, finalModelSHA256: nil) } catch {
+                logger.error("cannot mark the job running: \(error)")
+            }
+            self.context.records.audit("coordinator", "job.started", ["job": .string(job.id), "name": .string(spec.name)])
+        } else {
+            self.context.records.audit("coordinator", "job.resumed", ["job": .string(job.id), "rounds_completed": .int(Int64(job.roundsCompleted))])
+            logger.info("resuming after round \(job.roundsCompleted)")
+        }
+        do {
+            let sites = try await self.prepare(job.id, spec, logger: logger)
+            let finalSHA: String
+            switch spec.strategy {
+            case .fedAvg(let lr): finalSHA = try await self.rounds(FedAvg(serverLearningRate: lr), job: job.id, spec: spec, sites: sites, logger: logger)
+            case .fedAvgM(let lr, let m): finalSHA = try await self.rounds(FedAvgM(serverLearningRate: lr, momentum: m), job: job.id, spec: spec, sites: sites, logger: logger)
+            }
+            self.finish(job.id, status: .finished, message: nil, finalSHA: finalSHA)
+            await self.announceEnd(job.id, sites: sites.map(\.name), status: "finished")
+        } catch is CancellationError {
+            if Task.isCancelled { return }  // the coordinator is shutting down: the job resumes on restart
+            self.finish(job.id, status: .cancelled, message: "cancelled by an admin", finalSHA: nil)
+            await self.announceEnd(job.id, sites: spec.sites, status: "cancelled")
+        } catch {
+            logger.error("job failed: \(error)")
+            self.finish(job.id, status: .failed, message: "\(error)", finalSHA: nil)
+            await self.announceEnd(job.id, sites: spec.sites, status: "failed")
+        }
+    }
+
+    private func finish(_ id: String, status: JobStatus, message: String?, finalSHA: String?) {
+        do { try self.context.records.store.updateJobStatus(id: id, status: status, message: message, finalModelSHA256: finalSHA) } catch {
+            self.context.baseLogger.error("cannot record the end of job \(id): \(error)")
+        }
+        var payload: [String: LogValue] = ["job": .string(id), "status": .string(status.rawValue)]
+        if let message { payload["message"] = .string(message) }
+        self.context.records.audit("coordinator", "job.\(status.rawValue)", payload, hashes: finalSHA.map { [$0] } ?? [])
+        self.cancelRequests.remove(id)
+    }
+
+    /// Asks the job's sites to check the job and their data; returns the sites that can take part.
+    private func prepare(_ jobID: String, _ spec: JobSpec, logger: Logger) async throws -> [SiteInfo] {
+        let named = Set(spec.sites)
+        let minimum = spec.minimumSites
+        logger.info(named.isEmpty ? "waiting for \(minimum) sites" : "waiting for sites \(spec.sites.sorted().joined(separator: ", "))")
+        let connected = await self.context.registry.wait(timeout: .seconds(spec.waitForSitesSeconds)) { sites in
+            named.isEmpty ? sites.count >= minimum : named.isSubset(of: Set(sites))
+        }
+        let candidates = named.isEmpty ? connected : spec.sites.filter(connected.contains).sorted()
+        guard candidates.count >= minimum else {
+            let missing = spec.sites.filter { !connected.contains($0) }
+            throw JobFailure(message: "only \(candidates.count) of the \(minimum) required sites connected within \(spec.waitForSitesSeconds) s"
+                + (missing.isEmpty ? "" : "; not connected: \(missing.joined(separator: ", "))"))
+        }
+        let layout = try spec.modelSpec().layout
+        let connector = NetworkSites(context: self.context, jobID: jobID, spec: spec, layout: layout)
+        var prepared = [SiteInfo]()
+        let jobMessage = Cohort_V1_JobSpec(spec)
+        let outcome = await connector.collect(round: 0, kind: .prepare, sites: candidates, model: nil, instructions: nil, logger: logger,
+                                              timeoutSeconds: max(60, spec.roundTimeoutSeconds)) { task in
+            task.job = jobMessage
+        } handle: { event, _ in
+            guard case .prepared(let site, let train, _) = event else { return false }
+            prepared.append(SiteInfo(name: site, trainCount: train))
+            return true
+        }
+        for f in outcome.failures { logger.warning("site did not join", metadata: ["site": "\(f.site)", "reason": "\(f.message)"]) }
+        guard prepared.count >= minimum else {
+            let reasons = outcome.failures.sorted { $0.site < $1.site }.map { "\($0.site): \($0.message)" }.joined(separator: "; ")
+            throw JobFailure(message: "only \(prepared.count) of the \(minimum) required sites accepted the job. \(reasons)")
+        }
+        self.context.records.audit("coordinator", "job.sites", ["job": .string(jobID),
+                                                                "sites": .array(prepared.map { .string($0.name) }.sorted { "\($0)" < "\($1)" }),
+                                                                "refused": .array(outcome.failures.map { .string("\($0.site): \($0.message)") })])
+        return prepared.sorted { $0.name < $1.name }
+    }
+
+    /// Runs (or resumes) the rounds of a job with a concrete strategy; returns the final model's SHA-256.
+    private func rounds<S: Strategy>(_ strategy: S, job jobID: String, spec: JobSpec, sites: [SiteInfo], logger: Logger) async throws -> String {
+        let layout = try spec.modelSpec().layout
+        let controller = FederatedController(strategy: strategy, settings: spec.runSettings)
+        var checkpoint: RunCheckpoint<S.ServerState>
+        if let resume = try self.context.records.store.lastCompletedRound(jobID: jobID) {
+            let bytes = try self.context.records.readModel(sha256: resume.modelSHA256)
+            let global = try ModelParameters(layout: layout, bytes: bytes)
+            let state = try JSONDecoder().decode(S.ServerState.self, from: Data(resume.serverStateJSON.utf8))
+            checkpoint = RunCheckpoint(round: resume.round, global: global, state: state)
+            logger.info("continuing from round \(resume.round), model \(resume.modelSHA256.prefix(12))")
+        } else {
+            checkpoint = controller.start(from: try spec.initialModel())
+        }
+        let connector = NetworkSites(context: self.context, jobID: jobID, spec: spec, layout: layout)
+        let (_, final) = try await controller.run(from: checkpoint, sites: sites, connector: connector) { record, next in
+            let ref = try self.context.records.modelRef(for: next.global)
+            let stateJSON = String(decoding: try JSONEncoder().encode(next.state), as: UTF8.self)
+            let recordJSON = String(decoding: try JSONEncoder().encode(record), as: UTF8.self)
+            var metrics = [String: String]()
+            for (site, m) in record.evaluation?.sites ?? [:] {
+                metrics[site] = String(decoding: try JSONEncoder().encode(m), as: UTF8.self)
+            }
+            let audit = AuditEvent(actor: "coordinator", event: "round.completed", payload: [
+                "job": .string(jobID), "round": .int(Int64(record.round)),
+                "participants": .array(record.participants.map { .string($0) }),
+                "aggregated": .array(record.aggregated.map { .string($0) }),
+                "failures": .array(record.failures.map { .string("\($0.site): \($0.code): \($0.message)") }),
+                "applied": .bool(record.applied),
+            ], contentHashes: [ref.sha256])
+            try self.context.records.store.commitRound(
+                jobID: jobID, round: record.round, modelSHA256: ref.sha256, serverStateJSON: stateJSON, recordJSON: recordJSON,
+                siteMetrics: metrics, auditEvents: [audit])
+            let g = record.evaluation?.global
+            logger.info("round \(record.round) committed: \(record.aggregated.count)/\(record.participants.count) sites, auc \(g?.auc.map { String(format: "%.4f", $0) } ?? "-"), model \(ref.sha256.prefix(12))")
+            if await self.isCancelRequested(jobID) { throw CancellationError() }
+        }
+        return try self.context.records.modelRef(for: final.global).sha256
+    }
+
+    private func announceEnd(_ jobID: String, sites: [String], status: String) async {
+        let targets = sites.isEmpty ? await self.context.registry.connected : sites
+        for site in targets {
+            var task = Cohort_V1_Task()
+            task.taskID = "\(jobID).finish.\(site)"
+            task.jobID = jobID
+            task.kind = .finish
+            task.jobStatus = status
+            var event = Cohort_V1_CoordinatorEvent()
+            event.protocol = WireProtocol.version
+            event.task = task
+            await self.context.registry.send(event, to: site)
+        }
+    }
+}

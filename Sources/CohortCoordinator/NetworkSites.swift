@@ -1,0 +1,163 @@
+import CohortModel
+import CohortRuntime
+import CohortStrategy
+import CohortWire
+import Foundation
+import Logging
+
+/// The coordinator's ``SiteConnector``: tasks go out on the sites' control streams, results come back on RPCs
+/// through the ``TaskInbox``.
+///
+/// A round waits for every participant until the round deadline. At the deadline, a round that is still receiving
+/// an upload (bytes arrived within the stall timeout) waits on, one stall timeout at a time, so a large update on a
+/// slow line is not cut off by a fixed clock; the rest are recorded as dropped. Results that arrive after the round
+/// closed are refused as late by the inbox.
+struct NetworkSites: SiteConnector {
+    let context: CoordinatorContext
+    let jobID: String
+    let spec: JobSpec
+    let layout: ParameterLayout
+
+    func train<A: UpdateAggregator>(_ plan: RoundPlan, global: ModelParameters, aggregator: inout A) async -> [SiteFailure] {
+        let logger = self.context.logger(job: self.jobID, round: plan.round)
+        let ref: Cohort_V1_ModelRef
+        do { ref = try self.context.records.modelRef(for: global) } catch {
+            logger.error("cannot store the round's model: \(error)")
+            return plan.participants.map { SiteFailure(site: $0, code: .failed, message: "coordinator could not store the model") }
+        }
+        var instructions = Cohort_V1_TrainInstructions()
+        instructions.round = UInt32(plan.round)
+        instructions.training = Cohort_V1_TrainingConfig(plan.instructions.training)
+        instructions.seed = plan.instructions.seed
+        let outcome = await self.collect(round: plan.round, kind: .train, sites: plan.participants, model: ref,
+                                         instructions: instructions, logger: logger) { event, failures in
+            guard case .update(let update, let reply) = event else { return false }
+            do throws(SiteFailure) {
+                try aggregator.accept(update)
+                reply(.accepted)
+            } catch {
+                failures.append(error)
+                reply(.refused(error.code.rawValue, error.message))
+                logger.warning("update refused", metadata: ["site": "\(update.site)", "reason": "\(error.message)"])
+            }
+            return true
+        }
+        return outcome.failures
+    }
+
+    func evaluate(round: Int, sites: [String], global: ModelParameters) async -> (results: [SiteEvaluation], failures: [SiteFailure]) {
+        let logger = self.context.logger(job: self.jobID, round: round)
+        guard let ref = try? self.context.records.modelRef(for: global) else { return ([], []) }
+        var results = [SiteEvaluation]()
+        let outcome = await self.collect(round: round, kind: .evaluate, sites: sites, model: ref, instructions: nil, logger: logger) { event, _ in
+            guard case .evaluation(let e) = event else { return false }
+            results.append(e)
+            return true
+        }
+        return (results, outcome.failures)
+    }
+
+    static func name(of kind: Cohort_V1_TaskKind) -> String {
+        switch kind {
+        case .prepare: "prepare"
+        case .train: "train"
+        case .evaluate: "eval"
+        case .finish: "finish"
+        default: "task"
+        }
+    }
+
+    struct Outcome {
+        var failures: [SiteFailure]
+    }
+
+    /// Sends one task per site and feeds arriving events to `handle` until every site answered or the deadline.
+    func collect(
+        round: Int, kind: Cohort_V1_TaskKind, sites: [String], model: Cohort_V1_ModelRef?,
+        instructions: Cohort_V1_TrainInstructions?, logger: Logger, timeoutSeconds: Int? = nil,
+        customize: (inout Cohort_V1_Task) -> Void = { _ in },
+        handle: (TaskInbox.Event, inout [SiteFailure]) -> Bool
+    ) async -> Outcome {
+        let collection = UUID()
+        var taskIDs = [String: String]()  // site -> task id
+        var open = [String: TaskInbox.OpenTask]()
+        for site in sites {
+            let id = "\(self.jobID).r\(round).\(Self.name(of: kind)).\(site)"
+            taskIDs[site] = id
+            open[id] = TaskInbox.OpenTask(site: site, kind: kind, job: self.jobID, round: round, collection: collection)
+        }
+        let (cid, stream) = await self.context.inbox.open(open)
+        var failures = [SiteFailure]()
+        var pending = Set<String>()
+        let timeout = timeoutSeconds ?? self.spec.roundTimeoutSeconds
+        let deadline = Date().addingTimeInterval(TimeInterval(timeout))
+        for site in sites {
+            var task = Cohort_V1_Task()
+            task.taskID = taskIDs[site]!
+            task.jobID = self.jobID
+            task.round = UInt32(round)
+            task.kind = kind
+            if let model { task.model = model }
+            if let instructions { task.instructions = instructions }
+            customize(&task)
+            task.deadlineUnixMs = UInt64(deadline.timeIntervalSince1970 * 1000)
+            var event = Cohort_V1_CoordinatorEvent()
+            event.protocol = WireProtocol.version
+            event.task = task
+            if await self.context.registry.send(event, to: site) {
+                pending.insert(site)
+            } else {
+                failures.append(SiteFailure(site: site, code: .dropped, message: "not connected"))
+            }
+        }
+        guard !pending.isEmpty else {
+            await self.context.inbox.close(cid)
+            return Outcome(failures: failures)
+        }
+        let roundTimeout = Duration.seconds(timeout)
+        let stall = Duration.seconds(self.context.config.stallTimeoutSeconds)
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                try? await Task.sleep(for: roundTimeout)
+                await self.context.inbox.postDeadline(cid)
+            }
+            for await event in stream {
+                switch event {
+                case .failure(let f):
+                    guard pending.remove(f.site) != nil else { continue }
+                    failures.append(f)
+                    logger.warning("site failed the task", metadata: ["site": "\(f.site)", "code": "\(f.code)", "reason": "\(f.message)"])
+                case .deadline:
+                    if let last = await self.context.inbox.latestProgress(cid),
+                       Date().timeIntervalSince(last) < Double(self.context.config.stallTimeoutSeconds) {
+                        logger.info("round deadline reached while an upload is still progressing; waiting on")
+                        group.addTask {
+                            try? await Task.sleep(for: stall)
+                            await self.context.inbox.postDeadline(cid)
+                        }
+                        continue
+                    }
+                    for site in pending.sorted() {
+                        failures.append(SiteFailure(site: site, code: .dropped,
+                                                    message: "no answer within the deadline of \(timeout) s"))
+                    }
+                    pending.removeAll()
+                default:
+                    let site: String
+                    switch event {
+                    case .update(let u, _): site = u.site
+                    case .evaluation(let e): site = e.site
+                    case .prepared(let s, _, _): site = s
+                    default: continue
+                    }
+                    guard pending.remove(site) != nil else { continue }
+                    _ = handle(event, &failures)
+                }
+                if pending.isEmpty { break }
+            }
+            group.cancelAll()
+        }
+        await self.context.inbox.close(cid)
+        return Outcome(failures: failures)
+    }
+}

@@ -1,0 +1,57 @@
+import CohortPKI
+import Foundation
+import GRPCCore
+import GRPCNIOTransportHTTP2
+import X509
+
+extension CoordinatorContext {
+    /// The verified identity of the caller: the client certificate TLS verified against the project CA, checked for
+    /// validity, revocation and role. Every RPC starts here; nothing a message claims about its sender is trusted.
+    func authenticate(_ context: ServerContext, role: Role) async throws -> PeerIdentity {
+        guard let tls = context.transportSpecific as? HTTP2ServerTransport.Posix.Context, let cert = tls.peerCertificate else {
+            throw RPCError(code: .unauthenticated, message: "no verified client certificate; connect with the certificate from your startup kit")
+        }
+        let identity: PeerIdentity
+        do { identity = try self.verifier.identity(of: cert) } catch {
+            self.records.audit("coordinator", "connection.refused", ["peer": .string(context.remotePeer), "reason": .string("\(error)")])
+            throw RPCError(code: .permissionDenied, message: "certificate refused: \(error)")
+        }
+        if await self.revocations.isRevoked(identity.fingerprint) {
+            self.records.audit("coordinator", "connection.refused", ["peer": .string(context.remotePeer), "name": .string(identity.name),
+                                                                    "reason": "revoked certificate"])
+            throw RPCError(code: .permissionDenied, message: "the certificate of '\(identity.name)' has been revoked; ask the project admin for a new startup kit")
+        }
+        guard identity.role == role else {
+            self.records.audit(identity.name, "call.refused", ["method": .string(context.descriptor.fullyQualifiedMethod),
+                                                               "reason": .string("role \(identity.role.rawValue) may not call this")])
+            throw RPCError(code: .permissionDenied,
+                           message: "a \(identity.role.rawValue) certificate may not call \(context.descriptor.fullyQualifiedMethod); this needs a \(role.rawValue) certificate")
+        }
+        return identity
+    }
+
+    /// Refuses a message whose claimed sender differs from the certificate (and audits the attempt).
+    func requireSame(claimed: String, identity: PeerIdentity, method: String) throws {
+        guard claimed == identity.name else {
+            self.records.audit(identity.name, "message.refused", ["method": .string(method), "claimed": .string(claimed),
+                                                                  "reason": "identity mismatch"])
+            throw RPCError(code: .permissionDenied,
+                           message: "message claims to come from '\(claimed)' but the certificate belongs to '\(identity.name)'")
+        }
+    }
+
+    /// Refuses an incompatible protocol version with the versions this coordinator accepts.
+    func requireProtocol(_ version: UInt32, minimum: UInt32 = 0, software: String = "") throws {
+        if let reason = WireProtocolCheck.incompatibility(version, minimum, software) {
+            throw RPCError(code: .failedPrecondition, message: reason)
+        }
+    }
+}
+
+import CohortWire
+
+enum WireProtocolCheck {
+    static func incompatibility(_ version: UInt32, _ minimum: UInt32, _ software: String) -> String? {
+        WireProtocol.incompatibility(peerProtocol: version, peerMinimum: minimum, peerSoftware: software)
+    }
+}

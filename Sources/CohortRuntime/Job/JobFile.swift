@@ -1,0 +1,196 @@
+public import CohortData
+import CohortModel
+import CohortStrategy
+public import Foundation
+import Yams
+
+/// `job.yaml`: the file an admin writes to define a job.
+///
+/// ```yaml
+/// name: readmission-mlp
+/// sites: [hospital-01, hospital-02, hospital-03]   # optional; default: any connected site
+/// min_sites: 3
+/// schema: schema.yaml                  # path relative to this file
+/// label: readmitted_30d                # optional
+/// model: {kind: mlp, hidden: [64, 32], activation: relu}
+/// strategy: {name: fedavg}             # or {name: fedavgm, server_learning_rate: 1, momentum: 0.9}
+/// rounds: 20
+/// fraction: 1.0
+/// training: {local_epochs: 1, batch_size: 32, optimizer: sgd, learning_rate: 0.1, momentum: 0, l2: 0, mu: 0}
+/// standardize: per-site                # per-site | none
+/// seed: 42
+/// round_timeout_seconds: 600
+/// wait_for_sites_seconds: 300
+/// stop: {metric: auc, value: 0.8}      # optional
+/// evaluate_every: 1
+/// test_fraction: 0.25
+/// ```
+public struct JobFile: Sendable, Codable {
+    public struct Model: Sendable, Codable {
+        public var kind: String
+        public var hidden: [Int]?
+        public var activation: String?
+    }
+
+    public struct Strategy: Sendable, Codable {
+        public var name: String
+        public var serverLearningRate: Float?
+        public var momentum: Float?
+        enum CodingKeys: String, CodingKey {
+            case name, momentum
+            case serverLearningRate = "server_learning_rate"
+        }
+    }
+
+    public struct Training: Sendable, Codable {
+        public var localEpochs: Int?
+        public var localSteps: Int?
+        public var batchSize: Int?
+        public var optimizer: String?
+        public var learningRate: Float?
+        public var momentum: Float?
+        public var weightDecay: Float?
+        public var l2: Float?
+        public var mu: Float?
+        public var classWeights: [Float]?
+        enum CodingKeys: String, CodingKey {
+            case optimizer, momentum, l2, mu
+            case localEpochs = "local_epochs"
+            case localSteps = "local_steps"
+            case batchSize = "batch_size"
+            case learningRate = "learning_rate"
+            case weightDecay = "weight_decay"
+            case classWeights = "class_weights"
+        }
+    }
+
+    public struct Stop: Sendable, Codable {
+        public var metric: String
+        public var value: Double
+    }
+
+    public var name: String
+    public var sites: [String]?
+    public var minSites: Int?
+    public var schema: String
+    public var label: String?
+    public var model: Model?
+    public var strategy: Strategy?
+    public var rounds: Int?
+    public var fraction: Double?
+    public var training: Training?
+    public var standardize: String?
+    public var seed: UInt64?
+    public var roundTimeoutSeconds: Int?
+    public var waitForSitesSeconds: Int?
+    public var stop: Stop?
+    public var evaluateEvery: Int?
+    public var testFraction: Double?
+
+    enum CodingKeys: String, CodingKey {
+        case name, sites, schema, label, model, strategy, rounds, fraction, training, standardize, seed, stop
+        case minSites = "min_sites"
+        case roundTimeoutSeconds = "round_timeout_seconds"
+        case waitForSitesSeconds = "wait_for_sites_seconds"
+        case evaluateEvery = "evaluate_every"
+        case testFraction = "test_fraction"
+    }
+
+    /// Reads and checks a job file; relative schema paths resolve against the file's directory.
+    public static func load(_ url: URL) throws -> JobSpec {
+        let source = url.path
+        let text: String
+        do { text = try String(contentsOf: url, encoding: .utf8) } catch {
+            throw JobSpecError(file: source, key: "-", message: "cannot read the file: \(error.localizedDescription)")
+        }
+        let file: JobFile
+        do { file = try YAMLDecoder().decode(JobFile.self, from: text) } catch let e as DecodingError {
+            let m = DatasetSchema.describe(e)
+            throw JobSpecError(file: source, key: Self.key(of: e) ?? "-", message: m)
+        } catch {
+            throw JobSpecError(file: source, key: "-", message: "not valid YAML: \(error)")
+        }
+        let schemaURL = URL(fileURLWithPath: file.schema, relativeTo: url.deletingLastPathComponent()).standardizedFileURL
+        let schemaText: String
+        do { schemaText = try String(contentsOf: schemaURL, encoding: .utf8) } catch {
+            throw JobSpecError(file: source, key: "schema", message: "cannot read \(schemaURL.path): \(error.localizedDescription)")
+        }
+        do { _ = try DatasetSchema.parse(yaml: schemaText, source: schemaURL.path) } catch {
+            throw JobSpecError(file: source, key: "schema", message: error.description)
+        }
+        var spec = try file.spec(schemaYAML: schemaText, source: source)
+        spec.schemaYAML = schemaText
+        do { try spec.validate() } catch var e as JobSpecError {
+            e.file = source
+            throw e
+        }
+        return spec
+    }
+
+    static func key(of error: DecodingError) -> String? {
+        let path: [any CodingKey]
+        switch error {
+        case .keyNotFound(let k, let c): path = c.codingPath + [k]
+        case .typeMismatch(_, let c), .valueNotFound(_, let c), .dataCorrupted(let c): path = c.codingPath
+        @unknown default: return nil
+        }
+        return path.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined().trimmingCharacters(in: ["."])
+    }
+
+    func spec(schemaYAML: String, source: String) throws -> JobSpec {
+        func bad(_ key: String, _ m: String) -> JobSpecError { JobSpecError(file: source, key: key, message: m) }
+        var spec = JobSpec(name: self.name, schemaYAML: schemaYAML)
+        spec.sites = self.sites ?? []
+        spec.minimumSites = self.minSites ?? max(1, spec.sites.count)
+        spec.label = self.label
+        if let m = self.model {
+            guard let kind = ModelSpec.Kind(rawValue: m.kind) else { throw bad("model.kind", "'\(m.kind)' is not logistic, softmax or mlp") }
+            spec.model = kind
+            spec.hidden = kind == .mlp ? (m.hidden ?? [64, 32]) : []
+            if let a = m.activation {
+                guard let act = ModelSpec.Activation(rawValue: a) else { throw bad("model.activation", "'\(a)' is not relu or tanh") }
+                spec.activation = act
+            }
+        }
+        if let s = self.strategy {
+            guard let st = StrategySpec(name: s.name, serverLearningRate: s.serverLearningRate, momentum: s.momentum) else {
+                throw bad("strategy.name", "'\(s.name)' is not one of \(StrategySpec.names.joined(separator: ", "))")
+            }
+            spec.strategy = st
+        }
+        spec.rounds = self.rounds ?? spec.rounds
+        spec.fraction = self.fraction ?? spec.fraction
+        if let t = self.training {
+            if t.localEpochs != nil && t.localSteps != nil { throw bad("training", "give local_epochs or local_steps, not both") }
+            var cfg = spec.training
+            if let e = t.localEpochs { cfg.budget = .epochs(e) }
+            if let s = t.localSteps { cfg.budget = .steps(s) }
+            cfg.batchSize = t.batchSize ?? cfg.batchSize
+            let lr = t.learningRate ?? cfg.optimizer.learningRate
+            switch t.optimizer ?? "sgd" {
+            case "sgd": cfg.optimizer = .sgd(learningRate: lr, momentum: t.momentum ?? 0, weightDecay: t.weightDecay ?? 0)
+            case "adam": cfg.optimizer = .adam(learningRate: lr, weightDecay: t.weightDecay ?? 0)
+            case let o: throw bad("training.optimizer", "'\(o)' is not sgd or adam")
+            }
+            cfg.loss = LossConfig(classWeights: t.classWeights, l2: t.l2 ?? 0)
+            cfg.proximalMu = t.mu ?? 0
+            spec.training = cfg
+        }
+        if let s = self.standardize {
+            guard let mode = StandardizeMode(rawValue: s) else { throw bad("standardize", "'\(s)' is not per-site or none") }
+            spec.standardize = mode
+        }
+        spec.seed = self.seed ?? spec.seed
+        spec.roundTimeoutSeconds = self.roundTimeoutSeconds ?? spec.roundTimeoutSeconds
+        spec.waitForSitesSeconds = self.waitForSitesSeconds ?? spec.waitForSitesSeconds
+        if let s = self.stop {
+            guard let metric = MetricTarget.Metric(rawValue: s.metric) else {
+                throw bad("stop.metric", "'\(s.metric)' is not one of \(MetricTarget.Metric.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            spec.stop = MetricTarget(metric: metric, value: s.value)
+        }
+        spec.evaluateEvery = self.evaluateEvery ?? spec.evaluateEvery
+        spec.testFraction = self.testFraction ?? spec.testFraction
+        return spec
+    }
+}

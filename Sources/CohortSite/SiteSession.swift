@@ -1,0 +1,320 @@
+import CohortData
+import CohortModel
+import CohortPKI
+import CohortRuntime
+import CohortStore
+import CohortStrategy
+import CohortWire
+import Foundation
+import GRPCCore
+import Logging
+
+/// One connected session: the control stream (heartbeats up, tasks down) and a worker that runs tasks one at a time.
+struct SiteSession: Sendable {
+    let agent: SiteAgent
+    let federation: Cohort_V1_Federation.Client<HTTP2ClientTransportAlias>
+    let store: SiteStore
+    let jobs: JobCache
+    let heartbeat: Duration
+    let maxUpdateBytes: Int
+    let software: String
+
+    var site: String { self.agent.config.name }
+    var policy: SitePolicy { self.agent.config.policy }
+
+    func run() async throws {
+        let (tasks, taskSink) = AsyncStream<Cohort_V1_Task>.makeStream()
+        let (outgoing, outgoingSink) = AsyncStream<Cohort_V1_SiteEvent>.makeStream()
+        let state = SessionState()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                try await self.federation.session { writer in
+                    try await withThrowingTaskGroup(of: Void.self) { inner in
+                        inner.addTask {
+                            while true {
+                                var hb = Cohort_V1_Heartbeat()
+                                hb.sentAtMs = UInt64(Date().timeIntervalSince1970 * 1000)
+                                hb.state = await state.current
+                                try await writer.write(self.event { $0.heartbeat = hb })
+                                try await Task.sleep(for: self.heartbeat)
+                            }
+                        }
+                        inner.addTask {
+                            for await e in outgoing { try await writer.write(e) }
+                        }
+                        _ = try await inner.next()
+                        inner.cancelAll()
+                    }
+                } onResponse: { response in
+                    for try await message in response.messages {
+                        switch message.event {
+                        case .task(let t)?: taskSink.yield(t)
+                        case .goodbye(let g)?:
+                            self.agent.logger.warning("coordinator ended the session: \(g.code): \(g.message)")
+                            if g.code == "revoked" { throw SiteAgent.FatalError(message: "this site's certificate was revoked: \(g.message)") }
+                            return
+                        default: break
+                        }
+                    }
+                }
+            }
+            group.addTask {
+                for await task in tasks {
+                    await state.set("\(NetworkTaskName.of(task.kind)) \(task.jobID) round \(task.round)")
+                    await self.handle(task, outgoing: outgoingSink)
+                    await state.set("idle")
+                }
+            }
+            // The session ending (or failing) ends the worker too; the agent reconnects.
+            _ = try await group.next()
+            taskSink.finish()
+            outgoingSink.finish()
+            group.cancelAll()
+        }
+    }
+
+    func event(_ fill: (inout Cohort_V1_SiteEvent) -> Void) -> Cohort_V1_SiteEvent {
+        var e = Cohort_V1_SiteEvent()
+        e.protocol = WireProtocol.version
+        e.site = self.site
+        fill(&e)
+        return e
+    }
+
+    func jobLogger(_ jobID: String, round: Int? = nil) -> Logger {
+        let file = self.agent.stateDirectory.appendingPathComponent("logs/\(jobID).log")
+        var l = Logger(label: "cohort.site") { label in
+            MultiplexLogHandler([FileLogHandler(url: file), self.agent.logger.handler])
+        }
+        l[metadataKey: "site"] = "\(self.site)"
+        l[metadataKey: "job"] = "\(jobID)"
+        if let round { l[metadataKey: "round"] = "\(round)" }
+        return l
+    }
+
+    /// Records something that leaves the site.
+    func egress(_ kind: String, job: String, round: Int, bytes: Int, sha256: String?, extra: [String: LogValue] = [:]) {
+        var payload: [String: LogValue] = ["kind": .string(kind), "job": .string(job), "round": .int(Int64(round)), "bytes": .int(Int64(bytes))]
+        payload.merge(extra) { _, b in b }
+        do {
+            _ = try self.store.egress.append(actor: self.site, event: "egress.\(kind)", payload: payload, contentHashes: sha256.map { [$0] } ?? [])
+        } catch {
+            self.agent.logger.error("cannot write the egress log: \(error)")
+        }
+    }
+
+    func handle(_ task: Cohort_V1_Task, outgoing: AsyncStream<Cohort_V1_SiteEvent>.Continuation) async {
+        let round = Int(task.round)
+        let logger = self.jobLogger(task.jobID, round: round)
+        switch task.kind {
+        case .prepare:
+            await self.prepare(task, outgoing: outgoing, logger: logger)
+        case .train, .evaluate:
+            let kindName = task.kind == .train ? "train" : "evaluate"
+            guard self.policy.allows(task: kindName) else {
+                await self.refuse(task, code: "policy", message: "this site's policy does not allow \(kindName) tasks", outgoing: outgoing, logger: logger)
+                return
+            }
+            guard let job = await self.jobs.get(task.jobID) else {
+                await self.fail(task, code: "unprepared", message: "the site has not prepared job \(task.jobID)", logger: logger)
+                return
+            }
+            if round > self.policy.maxRounds {
+                await self.refuse(task, code: "policy", message: "round \(round) exceeds this site's max_rounds \(self.policy.maxRounds)", outgoing: outgoing, logger: logger)
+                return
+            }
+            do {
+                let model = try await self.fetchModel(task.model, job: task.jobID, layout: job.executor.network.layout)
+                if task.kind == .train {
+                    try await self.train(task, job: job, model: model, logger: logger)
+                } else {
+                    try await self.evaluate(task, job: job, model: model, logger: logger)
+                }
+            } catch let f as SiteFailure {
+                await self.fail(task, code: f.code.rawValue, message: f.message, logger: logger)
+            } catch {
+                await self.fail(task, code: "failed", message: "\(error)", logger: logger)
+            }
+        case .finish:
+            await self.jobs.remove(task.jobID)
+            logger.info("job ended: \(task.jobStatus)")
+        default:
+            logger.warning("ignoring a task of unknown kind \(task.kind.rawValue) (a newer coordinator?)")
+        }
+    }
+
+    private func prepare(_ task: Cohort_V1_Task, outgoing: AsyncStream<Cohort_V1_SiteEvent>.Continuation, logger: Logger) async {
+        let spec: JobSpec
+        do { spec = try task.job.jobSpec() } catch {
+            await self.fail(task, code: "invalid-job", message: error.message, logger: logger)
+            return
+        }
+        if let refusal = self.policy.check(spec) {
+            await self.refuse(task, code: refusal.code, message: refusal.message, outgoing: outgoing, logger: logger)
+            return
+        }
+        let prepared: PreparedJob
+        if let cached = await self.jobs.get(task.jobID), cached.spec == spec {
+            prepared = cached
+        } else {
+            do {
+                let schema = try spec.schema(source: "job \(task.jobID) schema")
+                let dataset = try SiteDataset.load(directory: self.agent.dataDirectory, site: self.site, schema: schema,
+                                                   standardize: spec.standardize, testFraction: spec.testFraction, seed: spec.seed)
+                let network = try DenseNetwork(try spec.modelSpec())
+                let executor = SiteExecutor(name: self.site, network: network, train: dataset.encoded.train, test: dataset.encoded.test)
+                prepared = PreparedJob(jobID: task.jobID, spec: spec, executor: executor, dataset: dataset)
+                logger.info("data validated: \(dataset.site.trainReport.summary)")
+            } catch let e as DataError {
+                logger.error("the data does not match the job's schema: \(e)")
+                await self.fail(task, code: "data", message: "the site's data does not match the job's schema: \(e.redactedDescription) (details in the site's job log)", logger: logger)
+                return
+            } catch {
+                await self.fail(task, code: "failed", message: "\(error)", logger: logger)
+                return
+            }
+            await self.jobs.put(prepared)
+        }
+        var result = Cohort_V1_PrepareResult()
+        result.taskID = task.taskID
+        result.jobID = task.jobID
+        result.trainCount = UInt64(prepared.executor.trainingData.count)
+        result.testCount = UInt64(prepared.executor.testData.count)
+        result.rowsRejected = UInt64(prepared.dataset.site.trainReport.rowsRejected)
+        let e = self.event { $0.prepared = result }
+        self.egress("prepared", job: task.jobID, round: 0, bytes: (try? e.serializedBytes() as [UInt8])?.count ?? 0, sha256: nil,
+                    extra: ["train_count": .int(Int64(result.trainCount)), "test_count": .int(Int64(result.testCount))])
+        outgoing.yield(e)
+        logger.info("accepted job \(task.jobID) (\(spec.name)): \(result.trainCount) training and \(result.testCount) test examples")
+    }
+
+    private func refuse(_ task: Cohort_V1_Task, code: String, message: String, outgoing: AsyncStream<Cohort_V1_SiteEvent>.Continuation, logger: Logger) async {
+        logger.warning("refused \(NetworkTaskName.of(task.kind)) task: \(message)")
+        var ack = Cohort_V1_TaskAck()
+        ack.taskID = task.taskID
+        ack.jobID = task.jobID
+        ack.status = .refused
+        ack.code = code
+        ack.message = message
+        self.egress("refusal", job: task.jobID, round: Int(task.round), bytes: message.utf8.count, sha256: nil, extra: ["code": .string(code), "message": .string(message)])
+        outgoing.yield(self.event { $0.ack = ack })
+    }
+
+    private func fail(_ task: Cohort_V1_Task, code: String, message: String, logger: Logger) async {
+        logger.error("\(NetworkTaskName.of(task.kind)) task failed: \(code): \(message)")
+        var report = Cohort_V1_TaskFailureReport()
+        report.protocol = WireProtocol.version
+        report.site = self.site
+        report.taskID = task.taskID
+        report.jobID = task.jobID
+        report.round = task.round
+        report.code = code
+        report.message = message
+        self.egress("failure", job: task.jobID, round: Int(task.round), bytes: message.utf8.count, sha256: nil, extra: ["code": .string(code)])
+        _ = try? await self.federation.reportTaskFailure(report)
+    }
+
+    private func fetchModel(_ ref: Cohort_V1_ModelRef, job: String, layout: ParameterLayout) async throws -> ModelParameters {
+        var request = Cohort_V1_FetchModelRequest()
+        request.protocol = WireProtocol.version
+        request.site = self.site
+        request.jobID = job
+        request.sha256 = ref.sha256
+        let limit = max(layout.totalCount * 4, 1)
+        let values = try await self.federation.fetchModel(request) { response in
+            var assembler: VectorAssembler?
+            for try await chunk in response.messages {
+                switch chunk.part {
+                case .header(let h)?:
+                    guard h.sha256 == ref.sha256 else { throw SiteFailure(site: self.site, code: .failed, message: "the coordinator sent model \(h.sha256), not \(ref.sha256)") }
+                    assembler = try VectorAssembler(header: h, limit: limit)
+                case .data(let d)?:
+                    guard assembler != nil else { throw SiteFailure(site: self.site, code: .failed, message: "model data before its header") }
+                    try assembler!.append(d)
+                case nil: break
+                }
+            }
+            guard let a = assembler else { throw SiteFailure(site: self.site, code: .failed, message: "the model transfer was empty") }
+            return try a.finish()
+        }
+        guard values.count == layout.totalCount else {
+            throw SiteFailure(site: self.site, code: .failed, message: "the global model has \(values.count) values; this job's model has \(layout.totalCount)")
+        }
+        return ModelParameters(layout: layout, flat: values)
+    }
+
+    private func train(_ task: Cohort_V1_Task, job: PreparedJob, model: ModelParameters, logger: Logger) async throws {
+        let training = try task.instructions.training.trainingConfig()
+        let instructions = TrainInstructions(round: Int(task.round), training: training, seed: task.instructions.seed)
+        let update = try job.executor.train(global: model, instructions: instructions)
+        let ref = Cohort_V1_ModelRef(vector: update.delta)
+        var header = Cohort_V1_UpdateHeader()
+        header.protocol = WireProtocol.version
+        header.site = self.site
+        header.taskID = task.taskID
+        header.jobID = task.jobID
+        header.round = task.round
+        header.exampleCount = UInt64(update.exampleCount)
+        header.steps = UInt64(update.training.steps)
+        header.examplesSeen = UInt64(update.training.examplesSeen)
+        header.meanLoss = update.training.meanLoss
+        header.update = ref
+        let chunks = vectorChunks(update.delta)
+        self.egress("update", job: task.jobID, round: Int(task.round), bytes: Int(ref.byteCount), sha256: ref.sha256,
+                    extra: ["examples": .int(Int64(update.exampleCount))])
+        let receipt = try await self.federation.submitUpdate { writer in
+            var h = Cohort_V1_UpdateMessage()
+            h.header = header
+            try await writer.write(h)
+            for c in chunks {
+                var m = Cohort_V1_UpdateMessage()
+                m.data = Data(c)
+                try await writer.write(m)
+            }
+        }
+        if receipt.accepted {
+            logger.info("update sent: \(ref.byteCount) bytes, loss \(String(format: "%.4f", update.training.meanLoss))")
+        } else {
+            logger.warning("the coordinator did not use the update: \(receipt.code): \(receipt.message)")
+        }
+    }
+
+    private func evaluate(_ task: Cohort_V1_Task, job: PreparedJob, model: ModelParameters, logger: Logger) async throws {
+        let e = job.executor.evaluate(model)
+        var report = Cohort_V1_EvaluationReport()
+        report.protocol = WireProtocol.version
+        report.site = self.site
+        report.taskID = task.taskID
+        report.jobID = task.jobID
+        report.round = task.round
+        report.metrics = Cohort_V1_Metrics(e.metrics)
+        report.summary = Cohort_V1_EvaluationSummary(e.summary)
+        let bytes: [UInt8] = try report.serializedBytes()
+        self.egress("evaluation", job: task.jobID, round: Int(task.round), bytes: bytes.count, sha256: Safetensors.sha256Hex(bytes))
+        let receipt = try await self.federation.submitEvaluation(report)
+        if !receipt.accepted { logger.warning("evaluation not used: \(receipt.code): \(receipt.message)") }
+    }
+}
+
+/// What the site is doing, for heartbeats.
+actor SessionState: CustomStringConvertible {
+    private var text = "idle"
+    func set(_ t: String) { self.text = t }
+    nonisolated var description: String { "" }
+    var current: String { self.text }
+}
+
+enum NetworkTaskName {
+    static func of(_ kind: Cohort_V1_TaskKind) -> String {
+        switch kind {
+        case .prepare: "prepare"
+        case .train: "train"
+        case .evaluate: "evaluate"
+        case .finish: "finish"
+        default: "unknown"
+        }
+    }
+}
+
+typealias HTTP2ClientTransportAlias = HTTP2ClientTransport.Posix
+import GRPCNIOTransportHTTP2

@@ -1,0 +1,75 @@
+import CohortModel
+import Crypto
+
+/// Splitting a Float32 vector into wire chunks, and assembling chunks back with integrity checks.
+///
+/// The receiver allocates the final buffer once from the header (element count, byte count, SHA-256) and copies
+/// each chunk into place, so a transfer holds about one model in memory, not a list of chunks plus a copy.
+public struct VectorAssembler: Sendable {
+    public let expected: Cohort_V1_ModelRef
+    public private(set) var received = 0
+    var buffer: [Float]
+    var hasher = SHA256()
+
+    /// Starts assembling a vector described by a header, refusing sizes above `limit` bytes.
+    public init(header: Cohort_V1_ModelRef, limit: Int) throws(WireError) {
+        guard header.byteCount == header.elementCount * 4 else {
+            throw WireError(.invalidMessage, "header says \(header.elementCount) Float32 values in \(header.byteCount) bytes")
+        }
+        guard header.byteCount <= UInt64(limit) else {
+            throw WireError(.tooLarge, "transfer of \(header.byteCount) bytes exceeds the limit of \(limit) bytes")
+        }
+        guard header.sha256.count == 64, header.sha256.allSatisfy(\.isHexDigit) else {
+            throw WireError(.invalidMessage, "header has no valid SHA-256")
+        }
+        self.expected = header
+        self.buffer = [Float](repeating: 0, count: Int(header.elementCount))
+    }
+
+    /// Appends the next chunk.
+    public mutating func append(_ chunk: some Collection<UInt8>) throws(WireError) {
+        guard self.received + chunk.count <= Int(self.expected.byteCount) else {
+            throw WireError(.tooLarge, "received more than the announced \(self.expected.byteCount) bytes")
+        }
+        let offset = self.received
+        self.buffer.withUnsafeMutableBytes { dst in
+            var i = offset
+            for b in chunk {
+                dst[i] = b
+                i += 1
+            }
+        }
+        self.hasher.update(data: Array(chunk))
+        self.received += chunk.count
+    }
+
+    /// The vector, once every byte arrived and the SHA-256 matches.
+    public func finish() throws(WireError) -> [Float] {
+        guard self.received == Int(self.expected.byteCount) else {
+            throw WireError(.incomplete, "received \(self.received) of \(self.expected.byteCount) bytes")
+        }
+        let digest = self.hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        guard digest == self.expected.sha256.lowercased() else {
+            throw WireError(.integrity, "SHA-256 \(digest) does not match the announced \(self.expected.sha256)")
+        }
+        return self.buffer
+    }
+}
+
+extension Cohort_V1_ModelRef {
+    /// The reference (element count, byte count, SHA-256) of a vector.
+    public init(vector: [Float]) {
+        self.init()
+        self.elementCount = UInt64(vector.count)
+        self.byteCount = UInt64(vector.count * 4)
+        self.sha256 = vector.withUnsafeBytes { Safetensors.sha256Hex($0) }
+    }
+}
+
+/// Splits a vector's bytes into chunks of at most `chunkBytes`.
+public func vectorChunks(_ vector: [Float], chunkBytes: Int = WireProtocol.chunkBytes) -> [ArraySlice<UInt8>] {
+    let bytes = vector.withUnsafeBytes { Array($0) }
+    return stride(from: 0, to: bytes.count, by: chunkBytes).map { bytes[$0..<min(bytes.count, $0 + chunkBytes)] }
+}
+
+import Foundation
