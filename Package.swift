@@ -155,8 +155,23 @@ let package = Package(
             dependencies: ["CohortRuntime", "CohortStrategy", "CohortReport", "CohortTesting"],
             swiftSettings: numericSettings
         ),
-        .testTarget(name: "CohortStoreTests", dependencies: ["CohortStore", "CohortTesting"], swiftSettings: strictSettings),
-        .testTarget(name: "CohortPKITests", dependencies: ["CohortPKI", "CohortTesting"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "CohortStoreTests",
+            dependencies: [
+                "CohortStore", "CohortTesting",
+                .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "CohortPKITests",
+            dependencies: [
+                "CohortPKI", "CohortTesting",
+                .product(name: "X509", package: "swift-certificates"), .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ],
+            swiftSettings: strictSettings
+        ),
         .testTarget(
             name: "CohortCLITests",
             dependencies: ["CohortCLI", "CohortTesting", "CohortData", "CohortModel", "CohortRuntime", "CohortStrategy", "cohort"],

@@ -1,6 +1,7 @@
 import CohortPKI
 import CohortRuntime
 import CohortStore
+import CohortStrategy
 import CohortWire
 import Foundation
 import GRPCCore
@@ -119,9 +120,9 @@ struct AdminService: Cohort_V1_Admin.SimpleServiceProtocol {
         for row in try self.context.records.store.sites() {
             var s = Cohort_V1_SiteStatus()
             s.name = row.name
-            s.organization = row.organization ?? ""
+            s.organization = row.organization
             s.lastSeenMs = UInt64(row.lastSeen.timeIntervalSince1970 * 1000)
-            if let na = row.certificateNotAfter { s.certificateNotAfterMs = UInt64(na.timeIntervalSince1970 * 1000) }
+            if let na = row.certNotAfter { s.certificateNotAfterMs = UInt64(na.timeIntervalSince1970 * 1000) }
             s.software = row.softwareVersion ?? ""
             bySite[row.name] = s
         }
@@ -150,11 +151,11 @@ struct AdminService: Cohort_V1_Admin.SimpleServiceProtocol {
         }
         var r = Cohort_V1_RevokeResponse()
         for e in list.entries {
-            try self.context.records.store.addRevocation(RevocationRow(fingerprint: e.fingerprint, name: e.name, serial: e.serial,
+            try self.context.records.store.addRevocation(RevocationRow(fingerprint: e.fingerprint, name: e.name, serial: e.serialHex,
                                                                        revokedAt: e.revokedAt, reason: e.reason))
             await self.context.revocations.add(fingerprint: e.fingerprint, name: e.name)
             await self.context.registry.disconnect(site: e.name, code: "revoked", message: "the certificate of '\(e.name)' was revoked")
-            self.context.records.audit(admin.name, "certificate.revoked", ["name": .string(e.name), "serial": .string(e.serial),
+            self.context.records.audit(admin.name, "certificate.revoked", ["name": .string(e.name), "serial": .string(e.serialHex),
                                                                           "reason": .string(e.reason)], hashes: [e.fingerprint])
             r.names.append(e.name)
         }

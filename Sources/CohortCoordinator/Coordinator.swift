@@ -46,7 +46,7 @@ public struct Coordinator: Sendable {
         await context.registry.onDisconnect { site in await context.inbox.siteDisconnected(site) }
         let runner = JobRunner(context: context)
         records.audit(self.config.name, "coordinator.started", ["software": .string(software), "state": .string(self.stateDirectory.path),
-                                                               "certificate": .string(self.kit.identityFingerprint)])
+                                                               "certificate": .string(self.kit.identity.fingerprint)])
         let transport = HTTP2ServerTransport.Posix(
             address: .ipv4(host: self.config.listen.host, port: self.config.listen.port),
             transportSecurity: .mTLS(

@@ -49,6 +49,25 @@ struct CoordinatorRecords: Sendable {
         return row
     }
 
+    /// Records a site's connection (first and last seen, certificate, software).
+    func siteSeen(_ identity: PeerIdentity, software: String) {
+        let now = Date()
+        do {
+            try self.store.upsertSite(SiteRow(name: identity.name, organization: identity.organization, firstSeen: now, lastSeen: now,
+                                              certFingerprint: identity.fingerprint, certNotAfter: identity.notAfter,
+                                              softwareVersion: software.isEmpty ? nil : software))
+        } catch {
+            self.logger.error("cannot record site \(identity.name): \(error)")
+        }
+    }
+
+    /// Whether a site may download a model: the job exists, names the site (or any site), and the model is stored.
+    func siteMayFetch(site: String, job: String, sha256: String) -> Bool {
+        guard let row = try? self.store.job(id: job), let spec = try? self.spec(of: row) else { return false }
+        guard spec.sites.isEmpty || spec.sites.contains(site) else { return false }
+        return (try? self.store.hasCheckpoint(sha256: sha256)) ?? false
+    }
+
     func spec(of job: JobRow) throws -> JobSpec {
         try JSONDecoder().decode(JobSpec.self, from: Data(job.specJSON.utf8))
     }

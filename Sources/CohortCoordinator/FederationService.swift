@@ -1,3 +1,4 @@
+import CohortStore
 import CohortModel
 import CohortPKI
 import CohortStrategy

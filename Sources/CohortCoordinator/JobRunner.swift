@@ -14,18 +14,16 @@ import Logging
 /// round starts; after a crash the job continues from the last committed round.
 actor JobRunner {
     let context: CoordinatorContext
-    private var wakeContinuation: AsyncStream<Void>.Continuation
-    private let wake: AsyncStream<Void>
+    private var woken = false
     private var cancelRequests: Set<String> = []
     private(set) var current: String?
 
     init(context: CoordinatorContext) {
         self.context = context
-        (self.wake, self.wakeContinuation) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
     }
 
     /// Wakes the runner (a job was submitted).
-    func notify() { self.wakeContinuation.yield() }
+    func notify() { self.woken = true }
 
     /// Asks a running job to stop after its current round; queued jobs are cancelled at once.
     func cancel(_ jobID: String) { self.cancelRequests.insert(jobID) }
@@ -53,13 +51,11 @@ actor JobRunner {
                 self.current = nil
                 continue
             }
-            var it = self.wake.makeAsyncIterator()
-            await withTaskGroup(of: Void.self) { group in
-                group.addTask { try? await Task.sleep(for: .seconds(2)) }
-                group.addTask { _ = await it.next() }
-                _ = await group.next()
-                group.cancelAll()
+            // Idle: look at the queue again soon, at once after a submission.
+            for _ in 0..<20 where !self.woken && !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(100))
             }
+            self.woken = false
         }
     }
 

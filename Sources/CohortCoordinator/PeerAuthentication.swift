@@ -1,3 +1,4 @@
+import CohortStore
 import CohortPKI
 import Foundation
 import GRPCCore

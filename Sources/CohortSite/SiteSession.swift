@@ -4,6 +4,7 @@ import CohortPKI
 import CohortRuntime
 import CohortStore
 import CohortStrategy
+import CohortTensor
 import CohortWire
 import Foundation
 import GRPCCore
@@ -182,7 +183,7 @@ struct SiteSession: Sendable {
         result.testCount = UInt64(prepared.executor.testData.count)
         result.rowsRejected = UInt64(prepared.dataset.site.trainReport.rowsRejected)
         let e = self.event { $0.prepared = result }
-        self.egress("prepared", job: task.jobID, round: 0, bytes: (try? e.serializedBytes() as [UInt8])?.count ?? 0, sha256: nil,
+        self.egress("prepared", job: task.jobID, round: 0, bytes: e.wireBytes().count, sha256: nil,
                     extra: ["train_count": .int(Int64(result.trainCount)), "test_count": .int(Int64(result.testCount))])
         outgoing.yield(e)
         logger.info("accepted job \(task.jobID) (\(spec.name)): \(result.trainCount) training and \(result.testCount) test examples")
@@ -259,12 +260,13 @@ struct SiteSession: Sendable {
         header.examplesSeen = UInt64(update.training.examplesSeen)
         header.meanLoss = update.training.meanLoss
         header.update = ref
+        let finalHeader = header
         let chunks = vectorChunks(update.delta)
         self.egress("update", job: task.jobID, round: Int(task.round), bytes: Int(ref.byteCount), sha256: ref.sha256,
                     extra: ["examples": .int(Int64(update.exampleCount))])
         let receipt = try await self.federation.submitUpdate { writer in
             var h = Cohort_V1_UpdateMessage()
-            h.header = header
+            h.header = finalHeader
             try await writer.write(h)
             for c in chunks {
                 var m = Cohort_V1_UpdateMessage()
@@ -289,7 +291,7 @@ struct SiteSession: Sendable {
         report.round = task.round
         report.metrics = Cohort_V1_Metrics(e.metrics)
         report.summary = Cohort_V1_EvaluationSummary(e.summary)
-        let bytes: [UInt8] = try report.serializedBytes()
+        let bytes = report.wireBytes()
         self.egress("evaluation", job: task.jobID, round: Int(task.round), bytes: bytes.count, sha256: Safetensors.sha256Hex(bytes))
         let receipt = try await self.federation.submitEvaluation(report)
         if !receipt.accepted { logger.warning("evaluation not used: \(receipt.code): \(receipt.message)") }

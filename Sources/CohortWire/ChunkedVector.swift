@@ -1,5 +1,6 @@
 import CohortModel
 import Crypto
+public import SwiftProtobuf
 
 /// Splitting a Float32 vector into wire chunks, and assembling chunks back with integrity checks.
 ///
@@ -63,6 +64,13 @@ extension Cohort_V1_ModelRef {
         self.elementCount = UInt64(vector.count)
         self.byteCount = UInt64(vector.count * 4)
         self.sha256 = vector.withUnsafeBytes { Safetensors.sha256Hex($0) }
+    }
+}
+
+extension SwiftProtobuf.Message {
+    /// The message's binary encoding (for byte counts and hashes in logs).
+    public func wireBytes() -> [UInt8] {
+        (try? self.serializedBytes()) ?? []
     }
 }
 

@@ -2,6 +2,7 @@ import CohortData
 import CohortModel
 import CohortRuntime
 import CohortStrategy
+import CohortTensor
 import CohortTesting
 import Foundation
 import Testing
@@ -96,7 +97,8 @@ final class LoopbackFederation: @unchecked Sendable {  // used from one test tas
             if predicate(last) { return last }
             try await Task.sleep(for: .milliseconds(300))
         }
-        Issue.record("job \(id) did not reach the expected state in \(timeout) s; last: \(last)\n" + self.children.map { "--- \($0.name):\n\($0.stderr.suffix(2000))" }.joined(separator: "\n"))
+        let logs = self.children.map { c in "--- \(c.name):\n" + String(c.stderr.suffix(2000)) }.joined(separator: "\n")
+        Issue.record("job \(id) did not reach the expected state in \(timeout) s; last: \(last)\n\(logs)")
         throw HarnessError.timeout(id)
     }
 

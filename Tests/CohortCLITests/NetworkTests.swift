@@ -32,14 +32,24 @@ struct NetworkTests {
         defer { f.stopAll() }
         let first = try await f.startCoordinator(state: "cstate")
         for s in f.sites { _ = try f.startSite(s) }
-        let job = try f.writeJob("crash", rounds: 6)
+        let rounds = 40
+        let job = try f.writeJob("crash", rounds: rounds)
         let id = try f.submit(job)
-        _ = try await f.waitForJob(id) { ($0["rounds_completed"] as? Int ?? 0) >= 2 }
+        let before = try await f.waitForJob(id) { ($0["rounds_completed"] as? Int ?? 0) >= 3 }
         first.kill9()
+        // The kill landed mid-job: the job was running with rounds still to go.
+        #expect(before["status"] as? String == "running")
+        #expect((before["rounds_completed"] as? Int ?? rounds) < rounds)
         _ = try await f.startCoordinator(state: "cstate")
         let done = try await f.waitForJob(id) { ["finished", "failed", "cancelled"].contains($0["status"] as? String ?? "") }
         #expect(done["status"] as? String == "finished", "job ended as \(done)")
-        #expect(done["rounds_completed"] as? Int == 6)
+        #expect(done["rounds_completed"] as? Int == rounds)
+        // The restarted coordinator resumed the job instead of starting it again.
+        try f.run(["audit", "export", "--state", "cstate", "--out", "audit.jsonl"])
+        let audit = try String(contentsOf: f.dir.path("audit.jsonl"), encoding: .utf8)
+        #expect(audit.contains("\"event\":\"job.resumed\""))
+        let completions = audit.split(separator: "\n").filter { $0.contains("\"event\":\"round.completed\"") }
+        #expect(completions.count == rounds, "each round is committed exactly once")
         let networkModel = try f.download(id)
         let simulated = try await f.simulate(job)
         #expect(networkModel.withUnsafeBytes { Array($0) } == simulated.withUnsafeBytes { Array($0) })

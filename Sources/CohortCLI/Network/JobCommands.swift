@@ -2,6 +2,7 @@ import ArgumentParser
 import CohortModel
 import CohortPKI
 import CohortRuntime
+import CohortStrategy
 import CohortWire
 import Foundation
 

@@ -167,7 +167,7 @@ public struct FederatedController<S: Strategy>: Sendable {
     ///     starts (persist here). If it throws, the run stops with that error.
     public func run(
         from checkpoint: RunCheckpoint<S.ServerState>, sites: [SiteInfo], connector: some SiteConnector,
-        afterRound: (RoundRecord, RunCheckpoint<S.ServerState>) async throws -> Void = { _, _ in }
+        afterRound: @Sendable (RoundRecord, RunCheckpoint<S.ServerState>) async throws -> Void = { _, _ in }
     ) async throws -> (records: [RoundRecord], final: RunCheckpoint<S.ServerState>) {
         var current = checkpoint
         var records = [RoundRecord]()
