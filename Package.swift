@@ -152,7 +152,7 @@ let package = Package(
         .testTarget(name: "CohortDataTests", dependencies: ["CohortData", "CohortRuntime", "CohortTesting"], swiftSettings: numericSettings),
         .testTarget(
             name: "CohortRuntimeTests",
-            dependencies: ["CohortRuntime", "CohortStrategy", "CohortReport", "CohortTesting"],
+            dependencies: ["CohortRuntime", "CohortStrategy", "CohortReport", "CohortTesting", "CohortModel", "CohortData", "CohortTensor"],
             swiftSettings: numericSettings
         ),
         .testTarget(
@@ -173,8 +173,22 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(
+            name: "CohortNetworkTests",
+            dependencies: [
+                "CohortCoordinator", "CohortSite", "CohortPKI", "CohortWire", "CohortStore", "CohortRuntime", "CohortData",
+                "CohortModel", "CohortStrategy", "CohortTensor", "CohortTesting",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "CohortCLITests",
-            dependencies: ["CohortCLI", "CohortTesting", "CohortData", "CohortModel", "CohortRuntime", "CohortStrategy", "cohort"],
+            dependencies: [
+                "CohortCLI", "CohortTesting", "CohortData", "CohortModel", "CohortRuntime", "CohortStrategy", "CohortStore",
+                "CohortTensor", "cohort", .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             swiftSettings: strictSettings
         ),
     ]

@@ -14,6 +14,7 @@ struct AdminService: Cohort_V1_Admin.SimpleServiceProtocol {
     func submitJob(request: Cohort_V1_SubmitJobRequest, context: ServerContext) async throws -> Cohort_V1_JobInfo {
         let admin = try await self.context.authenticate(context, role: .admin)
         try self.context.requireProtocol(request.protocol)
+        try self.context.requireSize(request.wireSize, method: "SubmitJob", sender: admin.name)
         let spec: JobSpec
         do {
             spec = try request.job.jobSpec()
@@ -144,7 +145,7 @@ struct AdminService: Cohort_V1_Admin.SimpleServiceProtocol {
         let admin = try await self.context.authenticate(context, role: .admin)
         let list: RevocationList
         do {
-            list = try JSONDecoder().decode(RevocationList.self, from: request.revocationListJson)
+            list = try RevocationList.parse(json: request.revocationListJson, source: "revocation list from \(admin.name)")
             try list.verify(caCertificate: self.context.verifier.caCertificate)
         } catch {
             throw RPCError(code: .invalidArgument, message: "the revocation list is not valid or not signed by the project CA: \(error)")

@@ -56,7 +56,7 @@ public struct Coordinator: Sendable {
                 tls.trustRoots = .certificates([.file(path: self.kit.caFile.path, format: .pem)])
                 tls.clientCertificateVerification = .noHostnameVerification
             },
-            config: .defaults { $0.rpc.maxRequestPayloadSize = self.config.maxMessageBytes })
+            config: .defaults { $0.rpc.maxRequestPayloadSize = max(16 << 20, 4 * self.config.maxMessageBytes) })
         let server = GRPCServer(transport: transport, services: [FederationService(context: context), AdminService(context: context, runner: runner)])
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await server.serve() }

@@ -14,6 +14,7 @@ struct FederationService: Cohort_V1_Federation.SimpleServiceProtocol {
     func hello(request: Cohort_V1_HelloRequest, context: ServerContext) async throws -> Cohort_V1_HelloResponse {
         let identity = try await self.context.authenticate(context, role: .site)
         try self.context.requireSame(claimed: request.site, identity: identity, method: "Hello")
+        try self.context.requireSize(request.wireSize, method: "Hello", sender: identity.name)
         if let reason = WireProtocol.incompatibility(peerProtocol: request.versions.protocol, peerMinimum: request.versions.minProtocol,
                                                      peerSoftware: request.versions.software) {
             self.context.records.audit(identity.name, "connection.refused", ["reason": .string(reason)])
@@ -65,6 +66,7 @@ struct FederationService: Cohort_V1_Federation.SimpleServiceProtocol {
 
     private func handle(_ event: Cohort_V1_SiteEvent, from identity: PeerIdentity) async throws {
         try self.context.requireSame(claimed: event.site, identity: identity, method: "Session")
+        try self.context.requireSize(event.wireSize, method: "Session", sender: identity.name)
         switch event.event {
         case .heartbeat(let h)?:
             await self.context.registry.touch(site: identity.name, state: h.state)
@@ -138,6 +140,7 @@ struct FederationService: Cohort_V1_Federation.SimpleServiceProtocol {
         }
         do {
             while let message = try await iterator.next() {
+                try self.context.requireSize(message.wireSize, method: "SubmitUpdate", sender: identity.name)
                 guard case .data(let d)? = message.part else {
                     throw WireError(.invalidMessage, "a second header inside one update")
                 }
@@ -148,6 +151,14 @@ struct FederationService: Cohort_V1_Federation.SimpleServiceProtocol {
             self.context.records.audit(identity.name, "update.rejected", ["task": .string(header.taskID), "reason": .string(e.message)])
             _ = await self.context.inbox.deliver(header.taskID, .failure(SiteFailure(site: identity.name, code: .rejected, message: e.message)))
             return .refused(e.code.rawValue, e.message)
+        } catch {
+            // The stream broke (the site disconnected or cancelled): discard what arrived; the task stays open, so the
+            // site may send the update again before the round's deadline.
+            await self.context.inbox.uploadAborted(header.taskID)
+            self.context.records.audit(identity.name, "update.aborted", ["task": .string(header.taskID),
+                                                                       "bytes_received": .int(Int64(assembler.received))])
+            logger.warning("upload broke off after \(assembler.received) of \(header.update.byteCount) bytes; discarded")
+            throw error
         }
         // A stream that broke mid-upload throws out of the loop above: nothing half-received reaches the round.
         let delta: [Float]
@@ -173,6 +184,7 @@ struct FederationService: Cohort_V1_Federation.SimpleServiceProtocol {
     func submitEvaluation(request: Cohort_V1_EvaluationReport, context: ServerContext) async throws -> Cohort_V1_Receipt {
         let identity = try await self.context.authenticate(context, role: .site)
         try self.context.requireSame(claimed: request.site, identity: identity, method: "SubmitEvaluation")
+        try self.context.requireSize(request.wireSize, method: "SubmitEvaluation", sender: identity.name)
         try self.context.requireProtocol(request.protocol)
         let summary: EvaluationSummary
         do { summary = try request.summary.summary() } catch {
@@ -191,6 +203,7 @@ struct FederationService: Cohort_V1_Federation.SimpleServiceProtocol {
     func reportTaskFailure(request: Cohort_V1_TaskFailureReport, context: ServerContext) async throws -> Cohort_V1_Receipt {
         let identity = try await self.context.authenticate(context, role: .site)
         try self.context.requireSame(claimed: request.site, identity: identity, method: "ReportTaskFailure")
+        try self.context.requireSize(request.wireSize, method: "ReportTaskFailure", sender: identity.name)
         self.context.records.audit(identity.name, "task.failed", ["task": .string(request.taskID), "job": .string(request.jobID),
                                                                  "round": .int(Int64(request.round)), "code": .string(request.code),
                                                                  "message": .string(request.message)])

@@ -41,6 +41,16 @@ extension CoordinatorContext {
         }
     }
 
+    /// Refuses a message larger than `max_message_bytes`, telling the sender the limit (the transport's own hard
+    /// limit, four times larger, only resets the stream).
+    func requireSize(_ size: Int, method: String, sender: String) throws {
+        guard size <= self.config.maxMessageBytes else {
+            self.records.audit(sender, "message.refused", ["method": .string(method), "bytes": .int(Int64(size)), "reason": "too large"])
+            throw RPCError(code: .resourceExhausted,
+                           message: "a \(method) message of \(size) bytes exceeds this coordinator's max_message_bytes of \(self.config.maxMessageBytes); updates larger than that must be sent in chunks")
+        }
+    }
+
     /// Refuses an incompatible protocol version with the versions this coordinator accepts.
     func requireProtocol(_ version: UInt32, minimum: UInt32 = 0, software: String = "") throws {
         if let reason = WireProtocolCheck.incompatibility(version, minimum, software) {

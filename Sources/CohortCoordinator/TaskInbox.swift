@@ -86,6 +86,12 @@ actor TaskInbox {
         self.tasks[taskID]?.bytesReceived = bytes
     }
 
+    /// An upload for a task broke off: it no longer counts as progress.
+    func uploadAborted(_ taskID: String) {
+        self.tasks[taskID]?.lastProgress = nil
+        self.tasks[taskID]?.bytesReceived = 0
+    }
+
     /// The most recent upload progress among a collection's tasks.
     func latestProgress(_ id: UUID) -> Date? {
         self.tasks.values.filter { $0.collection == id }.compactMap(\.lastProgress).max()

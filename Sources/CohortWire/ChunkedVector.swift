@@ -72,6 +72,9 @@ extension SwiftProtobuf.Message {
     public func wireBytes() -> [UInt8] {
         (try? self.serializedBytes()) ?? []
     }
+
+    /// The size of the message's binary encoding.
+    public var wireSize: Int { self.wireBytes().count }
 }
 
 /// Splits a vector's bytes into chunks of at most `chunkBytes`.
