@@ -101,13 +101,10 @@ struct AdminService: Cohort_V1_Admin.SimpleServiceProtocol {
         ref.elementCount = UInt64(bytes.count / 4)
         header.header = ref
         try await response.write(header)
-        var offset = 0
-        while offset < bytes.count {
-            let end = min(bytes.count, offset + WireProtocol.chunkBytes)
+        for range in chunkRanges(byteCount: bytes.count) {
             var chunk = Cohort_V1_ModelChunk()
-            chunk.data = Data(bytes[offset..<end])
+            chunk.data = byteChunk(bytes, range)
             try await response.write(chunk)
-            offset = end
         }
     }
 

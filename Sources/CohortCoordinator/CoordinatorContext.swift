@@ -21,6 +21,7 @@ final class CoordinatorContext: Sendable {
     let inbox: TaskInbox
     let verifier: IdentityVerifier
     let revocations: RevocationSet
+    let uploads = UploadSlots()
     let baseLogger: Logger
 
     init(config: CoordinatorSettings, records: CoordinatorRecords, verifier: IdentityVerifier, revocations: RevocationSet, logger: Logger) {

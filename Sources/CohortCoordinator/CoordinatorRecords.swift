@@ -5,12 +5,34 @@ import CohortStore
 import CohortWire
 import Foundation
 import Logging
+import Synchronization
+
+/// Models the coordinator stored or read recently: checkpoints are written once, and a model that every site of a
+/// round downloads is read from disk once.
+final class ModelCache: Sendable {
+    private let stored = Mutex<Set<String>>([])
+    private let recent = Mutex<[(sha256: String, bytes: [UInt8])]>([])
+
+    func isStored(_ sha: String) -> Bool { self.stored.withLock { $0.contains(sha) } }
+    func markStored(_ sha: String) { self.stored.withLock { _ = $0.insert(sha) } }
+
+    func bytes(_ sha: String) -> [UInt8]? { self.recent.withLock { r in r.first { $0.sha256 == sha }?.bytes } }
+
+    func remember(_ sha: String, _ bytes: [UInt8]) {
+        self.recent.withLock { r in
+            r.removeAll { $0.sha256 == sha }
+            r.insert((sha, bytes), at: 0)
+            if r.count > 2 { r.removeLast() }
+        }
+    }
+}
 
 /// The coordinator's durable records: one facade over ``CoordinatorStore`` so that the services and the job runner
 /// speak in Cohort's terms (jobs, rounds, models) and every write that matters is audited.
 struct CoordinatorRecords: Sendable {
     let store: CoordinatorStore
     let logger: Logger
+    let models = ModelCache()
 
     /// Appends an audit entry; a failure to audit is logged as an error (the operation itself has happened).
     func audit(_ actor: String, _ event: String, _ payload: [String: LogValue] = [:], hashes: [String] = []) {
@@ -24,7 +46,12 @@ struct CoordinatorRecords: Sendable {
     /// Stores a model as a content-addressed checkpoint (once) and returns its reference.
     func modelRef(for model: ModelParameters) throws -> Cohort_V1_ModelRef {
         let bytes = model.bytes
-        let sha = try self.store.writeCheckpoint(bytes: bytes)
+        var sha = Safetensors.sha256Hex(bytes)
+        if !self.models.isStored(sha) {
+            sha = try self.store.writeCheckpoint(bytes: bytes)
+            self.models.markStored(sha)
+            self.models.remember(sha, bytes)
+        }
         var ref = Cohort_V1_ModelRef()
         ref.sha256 = sha
         ref.elementCount = UInt64(model.count)
@@ -33,7 +60,10 @@ struct CoordinatorRecords: Sendable {
     }
 
     func readModel(sha256: String) throws -> [UInt8] {
-        try self.store.readCheckpoint(sha256: sha256)
+        if let cached = self.models.bytes(sha256) { return cached }
+        let bytes = try self.store.readCheckpoint(sha256: sha256)
+        self.models.remember(sha256, bytes)
+        return bytes
     }
 
     // MARK: Jobs

@@ -105,13 +105,10 @@ struct FederationService: Cohort_V1_Federation.SimpleServiceProtocol {
         ref.elementCount = UInt64(bytes.count / 4)
         header.header = ref
         try await response.write(header)
-        var offset = 0
-        while offset < bytes.count {
-            let end = min(bytes.count, offset + WireProtocol.chunkBytes)
+        for range in chunkRanges(byteCount: bytes.count) {
             var chunk = Cohort_V1_ModelChunk()
-            chunk.data = Data(bytes[offset..<end])
+            chunk.data = byteChunk(bytes, range)
             try await response.write(chunk)
-            offset = end
         }
     }
 
@@ -132,6 +129,22 @@ struct FederationService: Cohort_V1_Federation.SimpleServiceProtocol {
             logger.warning("late or unknown update discarded", metadata: ["task": "\(header.taskID)"])
             return .refused("late", "task \(header.taskID) is not open (the round closed or the task is unknown); the update was discarded")
         }
+        let size = Int(min(header.update.byteCount, UInt64(Int.max)))
+        await self.context.uploads.acquire(bytes: size)
+        do {
+            let receipt = try await self.receive(header, rest: &iterator, identity: identity, logger: logger)
+            await self.context.uploads.release(bytes: size)
+            return receipt
+        } catch {
+            await self.context.uploads.release(bytes: size)
+            throw error
+        }
+    }
+
+    private func receive(
+        _ header: Cohort_V1_UpdateHeader, rest iterator: inout RPCAsyncSequence<Cohort_V1_UpdateMessage, any Error>.AsyncIterator,
+        identity: PeerIdentity, logger: Logger
+    ) async throws -> Cohort_V1_Receipt {
         var assembler: VectorAssembler
         do { assembler = try VectorAssembler(header: header.update, limit: self.context.config.maxUpdateBytes) } catch {
             self.context.records.audit(identity.name, "update.rejected", ["task": .string(header.taskID), "reason": .string(error.message)])

@@ -261,16 +261,17 @@ struct SiteSession: Sendable {
         header.meanLoss = update.training.meanLoss
         header.update = ref
         let finalHeader = header
-        let chunks = vectorChunks(update.delta)
+        let delta = update.delta
+        let ranges = chunkRanges(byteCount: Int(ref.byteCount))
         self.egress("update", job: task.jobID, round: Int(task.round), bytes: Int(ref.byteCount), sha256: ref.sha256,
                     extra: ["examples": .int(Int64(update.exampleCount))])
         let receipt = try await self.federation.submitUpdate { writer in
             var h = Cohort_V1_UpdateMessage()
             h.header = finalHeader
             try await writer.write(h)
-            for c in chunks {
+            for r in ranges {
                 var m = Cohort_V1_UpdateMessage()
-                m.data = Data(c)
+                m.data = vectorChunk(delta, r)
                 try await writer.write(m)
             }
         }

@@ -33,14 +33,20 @@ public struct VectorAssembler: Sendable {
             throw WireError(.tooLarge, "received more than the announced \(self.expected.byteCount) bytes")
         }
         let offset = self.received
-        self.buffer.withUnsafeMutableBytes { dst in
-            var i = offset
-            for b in chunk {
-                dst[i] = b
-                i += 1
-            }
+        let copied: Bool = self.buffer.withUnsafeMutableBytes { dst in
+            chunk.withContiguousStorageIfAvailable { src in
+                UnsafeMutableRawBufferPointer(rebasing: dst[offset..<(offset + src.count)]).copyMemory(from: UnsafeRawBufferPointer(src))
+                self.hasher.update(bufferPointer: UnsafeRawBufferPointer(src))
+                return true
+            } ?? false
         }
-        self.hasher.update(data: Array(chunk))
+        if !copied {
+            let bytes = Array(chunk)
+            self.buffer.withUnsafeMutableBytes { dst in
+                UnsafeMutableRawBufferPointer(rebasing: dst[offset..<(offset + bytes.count)]).copyMemory(from: UnsafeRawBufferPointer(start: bytes, count: bytes.count))
+            }
+            self.hasher.update(data: bytes)
+        }
         self.received += chunk.count
     }
 
@@ -77,10 +83,19 @@ extension SwiftProtobuf.Message {
     public var wireSize: Int { self.wireBytes().count }
 }
 
-/// Splits a vector's bytes into chunks of at most `chunkBytes`.
-public func vectorChunks(_ vector: [Float], chunkBytes: Int = WireProtocol.chunkBytes) -> [ArraySlice<UInt8>] {
-    let bytes = vector.withUnsafeBytes { Array($0) }
-    return stride(from: 0, to: bytes.count, by: chunkBytes).map { bytes[$0..<min(bytes.count, $0 + chunkBytes)] }
+/// The byte ranges of a vector's chunks of at most `chunkBytes`.
+public func chunkRanges(byteCount: Int, chunkBytes: Int = WireProtocol.chunkBytes) -> [Range<Int>] {
+    stride(from: 0, to: byteCount, by: chunkBytes).map { $0..<min(byteCount, $0 + chunkBytes) }
+}
+
+/// One chunk of a vector's little-endian bytes, copied straight from the vector (no full-size intermediate copy).
+public func vectorChunk(_ vector: [Float], _ range: Range<Int>) -> Data {
+    vector.withUnsafeBytes { Data(UnsafeRawBufferPointer(rebasing: $0[range])) }
+}
+
+/// One chunk of a byte buffer.
+public func byteChunk(_ bytes: [UInt8], _ range: Range<Int>) -> Data {
+    bytes.withUnsafeBytes { Data(UnsafeRawBufferPointer(rebasing: $0[range])) }
 }
 
 import Foundation

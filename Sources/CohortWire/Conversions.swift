@@ -141,7 +141,8 @@ extension Cohort_V1_JobSpec {
             c.value = stop.value
             self.stop = c
         }
-        self.evaluateEvery = UInt32(j.evaluateEvery)
+        self.evaluateEvery = UInt32(max(0, j.evaluateEvery))
+        self.noEvaluation = j.evaluateEvery == 0
         self.testFraction = j.testFraction
         self.waitForSitesSeconds = UInt32(j.waitForSitesSeconds)
     }
@@ -173,7 +174,7 @@ extension Cohort_V1_JobSpec {
             activation: activation, schemaYAML: self.schemaYaml, label: self.label.isEmpty ? nil : self.label,
             standardize: standardize, strategy: strategy, rounds: Int(self.rounds), fraction: self.fraction,
             training: try self.training.trainingConfig(), seed: self.seed, roundTimeoutSeconds: Int(self.roundTimeoutSeconds),
-            stop: stop, evaluateEvery: Int(max(1, self.evaluateEvery)), testFraction: self.testFraction,
+            stop: stop, evaluateEvery: self.noEvaluation ? 0 : Int(max(1, self.evaluateEvery)), testFraction: self.testFraction,
             waitForSitesSeconds: Int(self.waitForSitesSeconds))
     }
 }

@@ -63,6 +63,7 @@ final class TestFederation: @unchecked Sendable {  // used from one test task at
         let configURL = self.kit(name).appendingPathComponent("site.yaml")
         var config = try SiteConfig.load(from: configURL)
         config.heartbeatSeconds = 1
+        config.policy.minSitesPerAggregate = min(config.policy.minSitesPerAggregate, self.sites.count)
         configure(&config)
         try Data(config.yaml().utf8).write(to: configURL)
         let agent = try SiteAgent(kit: Kit.load(from: self.kit(name)), dataDirectory: self.dir.path("data"),

@@ -11,7 +11,7 @@ public struct RunSettings: Sendable, Hashable, Codable {
     public var minimumSites: Int
     public var training: TrainingConfig
     public var seed: UInt64
-    /// Evaluate the global model every this many rounds (and always after the last).
+    /// Evaluate the global model every this many rounds (and always after the last); 0: never.
     public var evaluateEvery: Int
     /// Stop early once the pooled test metric reaches a target.
     public var target: MetricTarget?
@@ -146,7 +146,8 @@ public struct FederatedController<S: Strategy>: Sendable {
             next.global = self.strategy.finishRound(global: checkpoint.global, aggregator: aggregator, state: &next.state)
         }
         var evaluation: EvaluationAggregate?
-        if round % max(1, self.settings.evaluateEvery) == 0 || round == self.settings.rounds {
+        let every = self.settings.evaluateEvery
+        if every > 0 && (round % every == 0 || round == self.settings.rounds) {
             let (results, _) = await connector.evaluate(round: round, sites: sites.map(\.name).sorted(), global: next.global)
             evaluation = EvaluationAggregate(results)
         }

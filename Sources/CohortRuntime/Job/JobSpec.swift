@@ -114,6 +114,7 @@ public struct JobSpec: Sendable, Hashable, Codable {
         guard self.training.optimizer.learningRate > 0 else { throw bad("training.learning_rate", "must be positive") }
         guard self.roundTimeoutSeconds > 0 else { throw bad("round_timeout_seconds", "must be positive") }
         guard (0..<1).contains(self.testFraction) else { throw bad("test_fraction", "must be in [0, 1)") }
+        guard self.evaluateEvery >= 0 else { throw bad("evaluate_every", "must be 0 (never) or positive") }
         if self.standardize == .global {
             throw bad("standardize", "global standardisation over the network needs federated statistics; use per-site or none")
         }

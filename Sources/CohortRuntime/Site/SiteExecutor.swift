@@ -41,7 +41,9 @@ public struct SiteExecutor: Sendable {
             throw SiteFailure(site: self.name, code: .failed,
                               message: "local training diverged (non-finite parameters); lower the learning rate")
         }
-        return SiteUpdate(site: self.name, round: instructions.round, delta: local.subtracting(global).flat,
+        // The delta is computed in place: a site holds the global model and one working copy, not three models.
+        local.flat.addScaled(global.flat, by: -1)
+        return SiteUpdate(site: self.name, round: instructions.round, delta: local.flat,
                           exampleCount: self.trainingData.count, training: summary)
     }
 

@@ -270,6 +270,12 @@ public nonisolated struct Cohort_V1_JobSpec: @unchecked Sendable {
     set {_uniqueStorage()._waitForSitesSeconds = newValue}
   }
 
+  /// never evaluate (evaluate_every is then ignored)
+  public var noEvaluation: Bool {
+    get {_storage._noEvaluation}
+    set {_uniqueStorage()._noEvaluation = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -688,7 +694,7 @@ nonisolated extension Cohort_V1_EvaluationSummary: SwiftProtobuf.Message, SwiftP
 
 nonisolated extension Cohort_V1_JobSpec: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".JobSpec"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}sites\0\u{3}min_sites\0\u{1}model\0\u{3}schema_yaml\0\u{1}label\0\u{1}standardize\0\u{1}strategy\0\u{1}rounds\0\u{1}fraction\0\u{1}training\0\u{1}seed\0\u{3}round_timeout_seconds\0\u{1}stop\0\u{3}evaluate_every\0\u{3}test_fraction\0\u{3}wait_for_sites_seconds\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}sites\0\u{3}min_sites\0\u{1}model\0\u{3}schema_yaml\0\u{1}label\0\u{1}standardize\0\u{1}strategy\0\u{1}rounds\0\u{1}fraction\0\u{1}training\0\u{1}seed\0\u{3}round_timeout_seconds\0\u{1}stop\0\u{3}evaluate_every\0\u{3}test_fraction\0\u{3}wait_for_sites_seconds\0\u{3}no_evaluation\0")
 
   fileprivate class _StorageClass {
     var _name: String = String()
@@ -708,6 +714,7 @@ nonisolated extension Cohort_V1_JobSpec: SwiftProtobuf.Message, SwiftProtobuf._M
     var _evaluateEvery: UInt32 = 0
     var _testFraction: Double = 0
     var _waitForSitesSeconds: UInt32 = 0
+    var _noEvaluation: Bool = false
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -735,6 +742,7 @@ nonisolated extension Cohort_V1_JobSpec: SwiftProtobuf.Message, SwiftProtobuf._M
       _evaluateEvery = source._evaluateEvery
       _testFraction = source._testFraction
       _waitForSitesSeconds = source._waitForSitesSeconds
+      _noEvaluation = source._noEvaluation
     }
   }
 
@@ -770,6 +778,7 @@ nonisolated extension Cohort_V1_JobSpec: SwiftProtobuf.Message, SwiftProtobuf._M
         case 15: try { try decoder.decodeSingularUInt32Field(value: &_storage._evaluateEvery) }()
         case 16: try { try decoder.decodeSingularDoubleField(value: &_storage._testFraction) }()
         case 17: try { try decoder.decodeSingularUInt32Field(value: &_storage._waitForSitesSeconds) }()
+        case 18: try { try decoder.decodeSingularBoolField(value: &_storage._noEvaluation) }()
         default: break
         }
       }
@@ -833,6 +842,9 @@ nonisolated extension Cohort_V1_JobSpec: SwiftProtobuf.Message, SwiftProtobuf._M
       if _storage._waitForSitesSeconds != 0 {
         try visitor.visitSingularUInt32Field(value: _storage._waitForSitesSeconds, fieldNumber: 17)
       }
+      if _storage._noEvaluation != false {
+        try visitor.visitSingularBoolField(value: _storage._noEvaluation, fieldNumber: 18)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -859,6 +871,7 @@ nonisolated extension Cohort_V1_JobSpec: SwiftProtobuf.Message, SwiftProtobuf._M
         if _storage._evaluateEvery != rhs_storage._evaluateEvery {return false}
         if _storage._testFraction != rhs_storage._testFraction {return false}
         if _storage._waitForSitesSeconds != rhs_storage._waitForSitesSeconds {return false}
+        if _storage._noEvaluation != rhs_storage._noEvaluation {return false}
         return true
       }
       if !storagesAreEqual {return false}
