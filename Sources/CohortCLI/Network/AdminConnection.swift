@@ -12,7 +12,9 @@ struct AdminConnection: Sendable {
     let options: CallOptions
 
     /// Connects with an admin kit, runs `body`, and reports connection problems as one clear line.
-    static func with<T: Sendable>(kit path: String, timeout: Duration = .seconds(60), _ body: @Sendable (AdminConnection) async throws -> T) async throws -> T {
+    static func with<T: Sendable>(
+        kit path: String, timeout: Duration = .seconds(60), reportErrors: Bool = true, _ body: @Sendable (AdminConnection) async throws -> T
+    ) async throws -> T {
         let kit: Kit
         do { kit = try Kit.load(from: URL(fileURLWithPath: path)) } catch {
             Console.error(error.description)
@@ -34,7 +36,7 @@ struct AdminConnection: Sendable {
             return try await withGRPCClient(transport: transport) { client in
                 try await body(AdminConnection(client: Cohort_V1_Admin.Client(wrapping: client), options: options))
             }
-        } catch let e as RPCError {
+        } catch let e as RPCError where reportErrors {
             Console.error("\(config.coordinator): \(e.message) (\(e.code))")
             throw ExitCode(1)
         }

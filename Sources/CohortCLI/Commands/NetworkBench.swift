@@ -1,0 +1,215 @@
+import ArgumentParser
+import CohortData
+import CohortModel
+import CohortPKI
+import CohortRuntime
+import CohortStore
+import CohortTensor
+import CohortWire
+import Foundation
+
+/// `cohort bench network`: seconds per round and coordinator peak memory over real processes on loopback, beside
+/// Flower on the same workload (MLP 100 -> H -> 10, FedAvg, fit only).
+struct NetworkBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "network",
+        abstract: "Federated rounds over loopback with real processes (mutual TLS), optionally beside Flower (../shared/peers/flower).")
+
+    @Option(help: "Numbers of sites.") var sites: String = "2,10,30"
+    @Option(help: "Model sizes in parameters (MLP 100 -> H -> 10, H = (P - 10) / 111).") var params: String = "10000,1000000"
+    @Option(help: "Rounds per run.") var rounds: Int = 5
+    @Option(help: "Training samples per site (default: 64 below 100k parameters, else 32).") var samples: Int?
+    @Flag(help: "Also run Flower's baseline (needs ../shared/peers/flower/venv; see its setup_venv.sh).") var flower = false
+    @Option(help: "Directory of the Flower baseline scripts.") var flowerDir: String = "../shared/peers/flower"
+
+    func run() async throws {
+        var rows = ["| sites | params | Cohort s/round (mean, excl. first) | Cohort coordinator peak RSS MiB | Flower s/round (mean, excl. first) | Flower server peak RSS MiB | speed-up | memory ratio |",
+                    "|---|---|---|---|---|---|---|---|"]
+        for p in self.params.split(separator: ",").compactMap({ Int($0) }) {
+            for n in self.sites.split(separator: ",").compactMap({ Int($0) }) {
+                let s = self.samples ?? (p < 100_000 ? 64 : 32)
+                let ours = try await CohortNetworkRun(sites: n, params: p, rounds: self.rounds, samples: s).measure()
+                var theirs: (round: Double, rss: Double)?
+                if self.flower { theirs = self.runFlower(sites: n, params: p, samples: s) }
+                let speed = theirs.map { String(format: "%.1fx", $0.round / ours.roundSeconds) } ?? "n/a"
+                let mem = theirs.map { String(format: "%.1fx", $0.rss / ours.peakRSSMiB) } ?? "n/a"
+                rows.append("| \(n) | \(ours.parameters) | \(String(format: "%.3f", ours.roundSeconds)) | \(String(format: "%.0f", ours.peakRSSMiB)) | \(theirs.map { String(format: "%.3f", $0.round) } ?? "n/a") | \(theirs.map { String(format: "%.0f", $0.rss) } ?? "n/a") | \(speed) | \(mem) |")
+                FileHandle.standardError.write(Data((rows.last! + "\n").utf8))
+            }
+        }
+        print(rows.joined(separator: "\n"))
+    }
+
+    func runFlower(sites: Int, params: Int, samples: Int) -> (round: Double, rss: Double)? {
+        let dir = URL(fileURLWithPath: self.flowerDir)
+        let python = dir.appendingPathComponent("venv/bin/python")
+        guard FileManager.default.isExecutableFile(atPath: python.path) else {
+            FileHandle.standardError.write(Data("Flower venv missing: run \(dir.path)/setup_venv.sh\n".utf8))
+            return nil
+        }
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("cohort-flower-\(UUID().uuidString)")
+        let p = Process()
+        p.executableURL = python
+        p.arguments = [dir.appendingPathComponent("flower_bench.py").path, "run", "--clients", String(sites), "--params", String(params),
+                       "--rounds", String(self.rounds), "--samples", String(samples), "--outdir", out.path, "--timeout", "900"]
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        p.standardError = FileHandle.nullDevice
+        guard (try? p.run()) != nil else { return nil }
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        try? FileManager.default.removeItem(at: out)
+        guard let line = String(decoding: data, as: UTF8.self).split(separator: "\n").last,
+              let json = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+              let round = (json["mean_round_excl_first_s"] as? Double) ?? (json["mean_round_s"] as? Double),
+              let rss = json["server_peak_rss_mib"] as? Double
+        else { return nil }
+        return (round, rss)
+    }
+}
+
+/// One measured run: a provisioned project in a temporary directory, a coordinator and N site processes.
+struct CohortNetworkRun {
+    let sites: Int
+    let params: Int
+    let rounds: Int
+    let samples: Int
+
+    struct Result {
+        var parameters: Int
+        var roundSeconds: Double
+        var peakRSSMiB: Double
+    }
+
+    var hidden: Int { max(1, Int((Double(self.params - 10) / 111).rounded())) }
+
+    func measure() async throws -> Result {
+        let fm = FileManager.default
+        let dir = fm.temporaryDirectory.appendingPathComponent("cohort-netbench-\(UUID().uuidString)")
+        try fm.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? fm.removeItem(at: dir) }
+        let port = Self.freePort()
+        let names = (1...self.sites).map { String(format: "site-%03d", $0) }
+        var project = "name: bench\ncoordinator: {name: coordinator, host: localhost, addresses: [127.0.0.1], port: \(port)}\nsites:\n"
+        for n in names { project += "  - {name: \(n), organization: \(n)}\n" }
+        project += "admins:\n  - {name: admin, organization: bench}\n"
+        try Data(project.utf8).write(to: dir.appendingPathComponent("project.yaml"))
+        _ = try Provisioner().provision(projectFile: dir.appendingPathComponent("project.yaml"), workspace: dir.appendingPathComponent("ws"))
+        let data = dir.appendingPathComponent("data")
+        try fm.createDirectory(at: data, withIntermediateDirectories: true)
+        let schema = try self.writeData(names, to: data)
+        let binary = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        var env = ProcessInfo.processInfo.environment
+        env["COHORT_LOG_LEVEL"] = "warning"
+        func start(_ args: [String], log: String) throws -> Process {
+            let p = Process()
+            p.executableURL = binary
+            p.arguments = args
+            p.environment = env
+            p.currentDirectoryURL = dir
+            let h = try FileHandle(forWritingTo: { let u = dir.appendingPathComponent(log); fm.createFile(atPath: u.path, contents: nil); return u }())
+            p.standardOutput = h
+            p.standardError = h
+            try p.run()
+            return p
+        }
+        let coordinator = try start(["coordinator", "--kit", "ws/kits/coordinator", "--state", "cstate"], log: "coordinator.log")
+        var processes = [coordinator]
+        defer {
+            for p in processes where p.isRunning { p.terminate() }
+            for p in processes { p.waitUntilExit() }
+        }
+        for n in names {
+            processes.append(try start(["site", "--kit", "ws/kits/\(n)", "--data", "data", "--state", "state-\(n)"], log: "\(n).log"))
+        }
+        let adminKit = dir.appendingPathComponent("ws/kits/admin").path
+        // Wait for every site to connect.
+        let deadline = Date().addingTimeInterval(120)
+        while Date() < deadline {
+            if let s = try? await AdminConnection.with(kit: adminKit, reportErrors: false, { try await $0.status() }),
+               s.sites.filter(\.connected).count == self.sites { break }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        var spec = JobSpec(name: "bench", sites: names, minimumSites: self.sites, model: .mlp, hidden: [self.hidden], schemaYAML: schema,
+                           standardize: .none, rounds: self.rounds,
+                           training: .init(budget: .epochs(1), batchSize: 32, optimizer: .sgd(learningRate: 0.05)), seed: 1,
+                           roundTimeoutSeconds: 600, evaluateEvery: 0, waitForSitesSeconds: 120)
+        spec.testFraction = 0
+        let job = spec
+        let info = try await AdminConnection.with(kit: adminKit) { try await $0.submit(job) }
+        while true {
+            let d = try await AdminConnection.with(kit: adminKit) { try await $0.detail(info.id) }
+            if ["finished", "failed", "cancelled"].contains(d.info.status) {
+                guard d.info.status == "finished" else { throw ValidationError("benchmark job \(d.info.status): \(d.info.message)") }
+                break
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        let rss = Self.peakRSSMiB(pid: coordinator.processIdentifier)
+        let audit = try CoordinatorStore(directory: dir.appendingPathComponent("cstate")).audit.entries(from: 1, limit: 100_000)
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        let start = audit.first { $0.event == "job.sites" }.flatMap { formatter.date(from: $0.time) }
+        let ends = audit.filter { $0.event == "round.completed" }.compactMap { formatter.date(from: $0.time) }
+        guard let s = start, ends.count == self.rounds else { throw ValidationError("could not read round times from the audit log") }
+        let bounds = [s] + ends
+        let perRound = (0..<self.rounds).map { bounds[$0 + 1].timeIntervalSince(bounds[$0]) }
+        let steady = perRound.count > 1 ? Array(perRound.dropFirst()) : perRound
+        return Result(parameters: 100 * self.hidden + self.hidden + self.hidden * 10 + 10,
+                      roundSeconds: steady.reduce(0, +) / Double(steady.count), peakRSSMiB: rss)
+    }
+
+    /// Teacher-labelled Gaussian data as in Flower's benchmark: x ~ N(0, 1)^100, y = argmax(x T + 0.5 noise).
+    func writeData(_ names: [String], to dir: URL) throws -> String {
+        var teacherRng = RandomSource(seed: 7)
+        let teacher = (0..<1000).map { _ in teacherRng.gaussian() }
+        let header = (0..<100).map { "x\($0)" }.joined(separator: ",") + ",label\n"
+        for (k, name) in names.enumerated() {
+            var rng = RandomSource(seed: 1000 + UInt64(k))
+            func rows(_ count: Int) -> String {
+                var s = header
+                for _ in 0..<count {
+                    let x = (0..<100).map { _ in rng.gaussian() }
+                    var best = 0, bestScore = -Double.infinity
+                    for c in 0..<10 {
+                        var z = 0.5 * rng.gaussian()
+                        for j in 0..<100 { z += x[j] * teacher[j * 10 + c] }
+                        if z > bestScore { bestScore = z; best = c }
+                    }
+                    s += x.map { String(format: "%.5f", $0) }.joined(separator: ",") + ",\(best)\n"
+                }
+                return s
+            }
+            try Data(rows(self.samples).utf8).write(to: dir.appendingPathComponent("\(name)_train.csv"))
+            try Data(rows(4).utf8).write(to: dir.appendingPathComponent("\(name)_test.csv"))
+        }
+        var schema = "columns:\n"
+        for j in 0..<100 { schema += "  - {name: x\(j), type: numeric}\n" }
+        schema += "  - {name: label, type: categorical, role: label, categories: [\"0\", \"1\", \"2\", \"3\", \"4\", \"5\", \"6\", \"7\", \"8\", \"9\"]}\n"
+        return schema
+    }
+
+    static func peakRSSMiB(pid: Int32) -> Double {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+              let kib = Double(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "")
+        else { return .nan }
+        return kib / 1024
+    }
+
+    static func freePort() -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        withUnsafeMutablePointer(to: &addr) { p in
+            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { sp in
+                _ = bind(fd, sp, len)
+                _ = getsockname(fd, sp, &len)
+            }
+        }
+        return Int(UInt16(bigEndian: addr.sin_port))
+    }
+}
