@@ -58,8 +58,22 @@ let package = Package(
             swiftSettings: numericSettings
         ),
         .target(
+            name: "CohortPrivacy",
+            dependencies: ["CohortTensor", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: numericSettings
+        ),
+        .target(
+            name: "CohortSecAgg",
+            dependencies: [
+                "CohortTensor",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ],
+            swiftSettings: numericSettings
+        ),
+        .target(
             name: "CohortStrategy",
-            dependencies: ["CohortTensor", "CohortModel"],
+            dependencies: ["CohortTensor", "CohortModel", "CohortPrivacy"],
             swiftSettings: numericSettings
         ),
         .target(
@@ -129,7 +143,7 @@ let package = Package(
             name: "CohortCLI",
             dependencies: [
                 "CohortTensor", "CohortModel", "CohortData", "CohortStrategy", "CohortRuntime", "CohortReport",
-                "CohortWire", "CohortStore", "CohortPKI", "CohortCoordinator", "CohortSite",
+                "CohortWire", "CohortStore", "CohortPKI", "CohortCoordinator", "CohortSite", "CohortPrivacy", "CohortSecAgg",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -149,6 +163,17 @@ let package = Package(
         ),
         .testTarget(name: "CohortTensorTests", dependencies: ["CohortTensor", "CohortTesting"], swiftSettings: numericSettings),
         .testTarget(name: "CohortModelTests", dependencies: ["CohortModel", "CohortTesting"], swiftSettings: numericSettings),
+        .testTarget(name: "CohortPrivacyTests", dependencies: ["CohortPrivacy", "CohortTensor", "CohortTesting"], swiftSettings: numericSettings),
+        .testTarget(
+            name: "CohortSecAggTests",
+            dependencies: ["CohortSecAgg", "CohortTensor", "CohortTesting", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: numericSettings
+        ),
+        .testTarget(
+            name: "CohortStrategyTests",
+            dependencies: ["CohortStrategy", "CohortRuntime", "CohortData", "CohortModel", "CohortTensor", "CohortTesting"],
+            swiftSettings: numericSettings
+        ),
         .testTarget(name: "CohortDataTests", dependencies: ["CohortData", "CohortRuntime", "CohortTesting"], swiftSettings: numericSettings),
         .testTarget(
             name: "CohortRuntimeTests",
@@ -187,7 +212,7 @@ let package = Package(
             name: "CohortCLITests",
             dependencies: [
                 "CohortCLI", "CohortTesting", "CohortData", "CohortModel", "CohortRuntime", "CohortStrategy", "CohortStore",
-                "CohortTensor", "cohort", .product(name: "GRDB", package: "GRDB.swift"),
+                "CohortTensor", "CohortPKI", "cohort", .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: strictSettings
         ),

@@ -46,7 +46,8 @@ public struct Coordinator: Sendable {
         await context.registry.onDisconnect { site in await context.inbox.siteDisconnected(site) }
         let runner = JobRunner(context: context)
         records.audit(self.config.name, "coordinator.started", ["software": .string(software), "state": .string(self.stateDirectory.path),
-                                                               "certificate": .string(self.kit.identity.fingerprint)])
+                                                               "project": .string(self.config.project)],
+                      hashes: [self.kit.identity.fingerprint] + ((try? self.kit.caCertificate.sha256Fingerprint()).map { [$0] } ?? []))
         let transport = HTTP2ServerTransport.Posix(
             address: .ipv4(host: self.config.listen.host, port: self.config.listen.port),
             transportSecurity: .mTLS(
@@ -56,7 +57,13 @@ public struct Coordinator: Sendable {
                 tls.trustRoots = .certificates([.file(path: self.kit.caFile.path, format: .pem)])
                 tls.clientCertificateVerification = .noHostnameVerification
             },
-            config: .defaults { $0.rpc.maxRequestPayloadSize = max(16 << 20, 4 * self.config.maxMessageBytes) })
+            config: .defaults {
+                $0.rpc.maxRequestPayloadSize = max(16 << 20, 4 * self.config.maxMessageBytes)
+                // Large flow-control windows and frames: with the 64 KiB default, a site uploading a multi-megabyte
+                // update waits for a window update every 64 KiB.
+                $0.http2.targetWindowSize = 4 << 20
+                $0.http2.maxFrameSize = 1 << 20
+            })
         let server = GRPCServer(transport: transport, services: [FederationService(context: context), AdminService(context: context, runner: runner)])
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await server.serve() }

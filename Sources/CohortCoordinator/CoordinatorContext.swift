@@ -22,6 +22,8 @@ final class CoordinatorContext: Sendable {
     let verifier: IdentityVerifier
     let revocations: RevocationSet
     let uploads = UploadSlots()
+    /// Bounds the model bytes queued for downloads at once (each download is encrypted and buffered per connection).
+    let downloads = UploadSlots(capacity: 4, unitBytes: 8 << 20)
     let baseLogger: Logger
 
     init(config: CoordinatorSettings, records: CoordinatorRecords, verifier: IdentityVerifier, revocations: RevocationSet, logger: Logger) {

@@ -12,6 +12,30 @@ import Synchronization
 final class ModelCache: Sendable {
     private let stored = Mutex<Set<String>>([])
     private let recent = Mutex<[(sha256: String, bytes: [UInt8])]>([])
+    private let chunked = Mutex<(sha256: String, chunks: [Data])?>(nil)
+
+    /// The model's wire chunks, built once per model and shared by every site that downloads it.
+    func chunks(_ sha: String, bytes: () throws -> [UInt8]) rethrows -> [Data] {
+        if let c = self.chunked.withLock({ $0?.sha256 == sha ? $0?.chunks : nil }) { return c }
+        let b = try bytes()
+        let c = chunkRanges(byteCount: b.count).map { byteChunk(b, $0) }
+        self.chunked.withLock { $0 = (sha, c) }
+        return c
+    }
+    private let lastReference = Mutex<(flat: [Float], ref: Cohort_V1_ModelRef)?>(nil)
+
+    /// The reference of the model last stored, if `flat` is that model (a byte comparison, cheaper than hashing).
+    func reference(for flat: [Float]) -> Cohort_V1_ModelRef? {
+        self.lastReference.withLock { last in
+            guard let last, last.flat.count == flat.count else { return nil }
+            let same = last.flat.withUnsafeBytes { a in flat.withUnsafeBytes { b in memcmp(a.baseAddress!, b.baseAddress!, a.count) == 0 } }
+            return same ? last.ref : nil
+        }
+    }
+
+    func rememberReference(_ flat: [Float], _ ref: Cohort_V1_ModelRef) {
+        self.lastReference.withLock { $0 = (flat, ref) }
+    }
 
     func isStored(_ sha: String) -> Bool { self.stored.withLock { $0.contains(sha) } }
     func markStored(_ sha: String) { self.stored.withLock { _ = $0.insert(sha) } }
@@ -44,11 +68,14 @@ struct CoordinatorRecords: Sendable {
     }
 
     /// Stores a model as a content-addressed checkpoint (once) and returns its reference.
-    func modelRef(for model: ModelParameters) throws -> Cohort_V1_ModelRef {
+    ///
+    /// - Parameter knownSHA256: The SHA-256 of the model's bytes, when the caller already computed it.
+    func modelRef(for model: ModelParameters, knownSHA256: String? = nil) throws -> Cohort_V1_ModelRef {
+        if let cached = self.models.reference(for: model.flat) { return cached }
         let bytes = model.bytes
-        var sha = Safetensors.sha256Hex(bytes)
+        let sha = knownSHA256 ?? Safetensors.sha256Hex(bytes)
         if !self.models.isStored(sha) {
-            sha = try self.store.writeCheckpoint(bytes: bytes)
+            _ = try self.store.writeCheckpoint(bytes: bytes, sha256: sha)
             self.models.markStored(sha)
             self.models.remember(sha, bytes)
         }
@@ -56,6 +83,7 @@ struct CoordinatorRecords: Sendable {
         ref.sha256 = sha
         ref.elementCount = UInt64(model.count)
         ref.byteCount = UInt64(bytes.count)
+        self.models.rememberReference(model.flat, ref)
         return ref
     }
 
@@ -96,6 +124,12 @@ struct CoordinatorRecords: Sendable {
         guard let row = try? self.store.job(id: job), let spec = try? self.spec(of: row) else { return false }
         guard spec.sites.isEmpty || spec.sites.contains(site) else { return false }
         return (try? self.store.hasCheckpoint(sha256: sha256)) ?? false
+    }
+
+    /// A stored model as wire chunks (cached for the most recent model).
+    func modelChunks(sha256: String) throws -> (chunks: [Data], byteCount: Int) {
+        let chunks = try self.models.chunks(sha256) { try self.readModel(sha256: sha256) }
+        return (chunks, chunks.reduce(0) { $0 + $1.count })
     }
 
     func spec(of job: JobRow) throws -> JobSpec {

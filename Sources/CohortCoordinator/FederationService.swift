@@ -40,7 +40,9 @@ struct FederationService: Cohort_V1_Federation.SimpleServiceProtocol {
         let logger = self.context.baseLogger.with(site: site)
         let (outbound, continuation) = AsyncStream<Cohort_V1_CoordinatorEvent>.makeStream()
         let sessionID = await self.context.registry.register(identity: identity, software: "", outbound: continuation)
-        self.context.records.audit(site, "site.connected", ["peer": .string(context.remotePeer)])
+        self.context.records.audit(site, "site.connected", ["peer": .string(context.remotePeer), "serial": .string(identity.serialHex),
+                                                            "not_after": .string(ISO8601DateFormatter().string(from: identity.notAfter))],
+                                   hashes: [identity.fingerprint])
         logger.info("site connected", metadata: ["peer": "\(context.remotePeer)"])
         defer { logger.info("site disconnected") }
         do {
@@ -94,20 +96,31 @@ struct FederationService: Cohort_V1_Federation.SimpleServiceProtocol {
         guard self.context.records.siteMayFetch(site: identity.name, job: request.jobID, sha256: request.sha256) else {
             throw RPCError(code: .permissionDenied, message: "model \(request.sha256) is not a model of a job this site takes part in")
         }
-        let bytes: [UInt8]
-        do { bytes = try self.context.records.readModel(sha256: request.sha256) } catch {
+        let model: (chunks: [Data], byteCount: Int)
+        do { model = try self.context.records.modelChunks(sha256: request.sha256) } catch {
             throw RPCError(code: .notFound, message: "model \(request.sha256) is not available: \(error)")
         }
+        await self.context.downloads.acquire(bytes: model.byteCount)
+        do {
+            try await self.send(model, sha256: request.sha256, to: response)
+            await self.context.downloads.release(bytes: model.byteCount)
+        } catch {
+            await self.context.downloads.release(bytes: model.byteCount)
+            throw error
+        }
+    }
+
+    private func send(_ model: (chunks: [Data], byteCount: Int), sha256: String, to response: RPCWriter<Cohort_V1_ModelChunk>) async throws {
         var header = Cohort_V1_ModelChunk()
         var ref = Cohort_V1_ModelRef()
-        ref.sha256 = request.sha256
-        ref.byteCount = UInt64(bytes.count)
-        ref.elementCount = UInt64(bytes.count / 4)
+        ref.sha256 = sha256
+        ref.byteCount = UInt64(model.byteCount)
+        ref.elementCount = UInt64(model.byteCount / 4)
         header.header = ref
         try await response.write(header)
-        for range in chunkRanges(byteCount: bytes.count) {
+        for data in model.chunks {
             var chunk = Cohort_V1_ModelChunk()
-            chunk.data = byteChunk(bytes, range)
+            chunk.data = data
             try await response.write(chunk)
         }
     }

@@ -163,7 +163,7 @@ actor JobRunner {
         }
         let connector = NetworkSites(context: self.context, jobID: jobID, spec: spec, layout: layout)
         let (_, final) = try await controller.run(from: checkpoint, sites: sites, connector: connector) { record, next in
-            let ref = try self.context.records.modelRef(for: next.global)
+            let ref = try self.context.records.modelRef(for: next.global, knownSHA256: record.modelSHA256)
             let stateJSON = String(decoding: try JSONEncoder().encode(next.state), as: UTF8.self)
             let recordJSON = String(decoding: try JSONEncoder().encode(record), as: UTF8.self)
             var metrics = [String: String]()

@@ -75,7 +75,11 @@ public struct SiteAgent: Sendable {
             ) { tls in
                 tls.trustRoots = .certificates([.file(path: self.kit.caFile.path, format: .pem)])
             },
-            config: .defaults { $0.connection.maxIdleTime = nil })
+            config: .defaults {
+                $0.connection.maxIdleTime = nil
+                $0.http2.targetWindowSize = 4 << 20
+                $0.http2.maxFrameSize = 1 << 20
+            })
     }
 
     private func connectOnce(software: String, store: SiteStore, jobs: JobCache, onConnected: () -> Void) async throws {

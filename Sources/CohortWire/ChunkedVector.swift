@@ -10,10 +10,13 @@ public struct VectorAssembler: Sendable {
     public let expected: Cohort_V1_ModelRef
     public private(set) var received = 0
     var buffer: [Float]
-    var hasher = SHA256()
+    var hasher: SHA256?
 
     /// Starts assembling a vector described by a header, refusing sizes above `limit` bytes.
-    public init(header: Cohort_V1_ModelRef, limit: Int) throws(WireError) {
+    ///
+    /// - Parameter verifyHash: Check the SHA-256 of the bytes against the header (off for transfers whose source
+    ///   already verified them and whose channel authenticates every byte, such as a checkpoint sent over TLS).
+    public init(header: Cohort_V1_ModelRef, limit: Int, verifyHash: Bool = true) throws(WireError) {
         guard header.byteCount == header.elementCount * 4 else {
             throw WireError(.invalidMessage, "header says \(header.elementCount) Float32 values in \(header.byteCount) bytes")
         }
@@ -24,7 +27,9 @@ public struct VectorAssembler: Sendable {
             throw WireError(.invalidMessage, "header has no valid SHA-256")
         }
         self.expected = header
-        self.buffer = [Float](repeating: 0, count: Int(header.elementCount))
+        // Every byte is overwritten by the chunks; skip zero-filling (finish() refuses an incomplete transfer).
+        self.buffer = [Float](unsafeUninitializedCapacity: Int(header.elementCount)) { _, count in count = Int(header.elementCount) }
+        self.hasher = verifyHash ? SHA256() : nil
     }
 
     /// Appends the next chunk.
@@ -36,7 +41,7 @@ public struct VectorAssembler: Sendable {
         let copied: Bool = self.buffer.withUnsafeMutableBytes { dst in
             chunk.withContiguousStorageIfAvailable { src in
                 UnsafeMutableRawBufferPointer(rebasing: dst[offset..<(offset + src.count)]).copyMemory(from: UnsafeRawBufferPointer(src))
-                self.hasher.update(bufferPointer: UnsafeRawBufferPointer(src))
+                self.hasher?.update(bufferPointer: UnsafeRawBufferPointer(src))
                 return true
             } ?? false
         }
@@ -45,7 +50,7 @@ public struct VectorAssembler: Sendable {
             self.buffer.withUnsafeMutableBytes { dst in
                 UnsafeMutableRawBufferPointer(rebasing: dst[offset..<(offset + bytes.count)]).copyMemory(from: UnsafeRawBufferPointer(start: bytes, count: bytes.count))
             }
-            self.hasher.update(data: bytes)
+            self.hasher?.update(data: bytes)
         }
         self.received += chunk.count
     }
@@ -55,7 +60,8 @@ public struct VectorAssembler: Sendable {
         guard self.received == Int(self.expected.byteCount) else {
             throw WireError(.incomplete, "received \(self.received) of \(self.expected.byteCount) bytes")
         }
-        let digest = self.hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        guard let hasher = self.hasher else { return self.buffer }
+        let digest = hasher.finalize().map { String(format: "%02x", $0) }.joined()
         guard digest == self.expected.sha256.lowercased() else {
             throw WireError(.integrity, "SHA-256 \(digest) does not match the announced \(self.expected.sha256)")
         }

@@ -84,3 +84,21 @@ struct AuditCommandTests {
         for l in lines { #expect((try? JSONSerialization.jsonObject(with: Data(l.utf8))) != nil) }
     }
 }
+
+@Suite("Example files")
+struct ExampleFileTests {
+    @Test("the README's example project, job and schema parse, and the schema is the built-in one")
+    func examples() throws {
+        let dir = SharedData.packageRoot.appendingPathComponent("examples/network")
+        let project = try ProjectDefinition.load(from: dir.appendingPathComponent("project.yaml"))
+        #expect(project.sites.map(\.name) == ["hospital-01", "hospital-02", "hospital-03"])
+        let job = try JobFile.load(dir.appendingPathComponent("job.yaml"))
+        #expect(job.sites == ["hospital-01", "hospital-02", "hospital-03"])
+        let schema = try String(contentsOf: dir.appendingPathComponent("schema.yaml"), encoding: .utf8)
+        #expect(schema == SyntheticHospitalNetwork.schemaYAML + "\n")
+    }
+}
+
+import CohortData
+import CohortPKI
+import CohortRuntime

@@ -57,4 +57,30 @@ struct NetworkTests {
         #expect(verify.status == 0)
         #expect(verify.stdout.hasPrefix("ok:"))
     }
+
+    @Test("cohort doctor passes every check against a running coordinator, and names the fix when it is down", .timeLimit(.minutes(2)))
+    func doctor() async throws {
+        let f = try await LoopbackFederation(sites: 1)
+        defer { f.stopAll() }
+        let down = try CohortBinary.run(["doctor", "--kit", f.kit("hospital-01"), "--data", "data"], in: f.dir.url)
+        #expect(down.status != 0)
+        #expect(down.stdout.contains("PASS kit"))
+        #expect(down.stdout.contains("PASS certificate"))
+        #expect(down.stdout.contains("FAIL tcp"))
+        #expect(down.stdout.contains("fix: check the coordinator is running"))
+        _ = try await f.startCoordinator()
+        let up = try CohortBinary.run(["doctor", "--kit", f.kit("hospital-01"), "--data", "data"], in: f.dir.url)
+        #expect(up.status == 0, "\(up.stdout)")
+        for check in ["kit", "certificate", "name resolution", "tcp", "tls handshake", "protocol", "data"] {
+            #expect(up.stdout.contains("PASS \(check)"), "missing PASS \(check): \(up.stdout)")
+        }
+        // A broken data file is reported with its location.
+        try f.dir.write("baddata/schema.yaml", try String(contentsOf: f.dir.path("data/schema.yaml"), encoding: .utf8))
+        try f.dir.write("baddata/train.csv", "patient_id,age\n1,40\n")
+        let bad = try CohortBinary.run(["doctor", "--kit", f.kit("hospital-01"), "--data", "baddata"], in: f.dir.url)
+        #expect(bad.status != 0)
+        #expect(bad.stdout.contains("FAIL data"))
+        #expect(bad.stdout.contains("train.csv"))
+    }
 }
+

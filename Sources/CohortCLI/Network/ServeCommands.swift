@@ -19,6 +19,7 @@ struct CoordinatorCommand: AsyncParsableCommand {
 
     func run() async throws {
         LoggingBootstrap.once()
+        MemoryTuning.applyForCoordinator()
         let logger = Logger(label: "cohort.coordinator")
         let coordinator: Coordinator
         do {
@@ -53,6 +54,7 @@ struct SiteCommand: AsyncParsableCommand {
 
     func run() async throws {
         LoggingBootstrap.once()
+        MemoryTuning.applyForSites()
         let logger = Logger(label: "cohort.site")
         let agent: SiteAgent
         do {

@@ -20,7 +20,14 @@ extension CoordinatorStore {
     /// (one with the wrong hash is replaced).
     @discardableResult
     public func writeCheckpoint(bytes: [UInt8]) throws -> String {
-        let sha256 = Hex.string(SHA256.hash(data: bytes))
+        try self.writeCheckpoint(bytes: bytes, sha256: Hex.string(SHA256.hash(data: bytes)))
+    }
+
+    /// Writes a checkpoint whose SHA-256 the caller has just computed over the same bytes (saves hashing twice).
+    public func writeCheckpoint(bytes: [UInt8], sha256: String) throws -> String {
+        guard Hex.isSHA256(sha256) else {
+            throw StoreError(.invalidArgument, "checkpoint hash '\(sha256)' is not 64 lowercase hex digits")
+        }
         let url = self.checkpointURL(sha256: sha256)
         if try DurableFile.sha256(of: url)?.sha256 != sha256 {
             try DurableFile.writeAtomically(bytes, to: url)

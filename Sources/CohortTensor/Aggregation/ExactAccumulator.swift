@@ -111,17 +111,37 @@ public struct ExactAccumulator: Sendable, Equatable {
         return (h << 32) + Int128(self.low[i])
     }
 
-    /// The weighted sums `Σ w·x[i]`, rounded once to Float64.
+    /// Element `i` as a Float64 (high and low words converted separately: deterministic, within one unit in the
+    /// last place of the correctly rounded value; converting an `Int128` directly is a slow software routine).
+    @inlinable
+    func value(at i: Int) -> Double {
+        let lo = Double(self.low[i])
+        return self.high.isEmpty ? lo : Double(self.high[i]) * 0x1.0p32 + lo
+    }
+
+    /// The weighted sums `Σ w·x[i]`.
     public func sums() -> [Double] {
         let unit = Self.pow2(-self.fractionBits)
-        return (0..<self.count).map { Double(self.units(at: $0)) * unit }
+        return (0..<self.count).map { self.value(at: $0) * unit }
     }
 
     /// The weighted mean `Σ w·x[i] / Σ w`, rounded to Float32; zeros when no weight was added.
     public func weightedMean() -> [Float] {
         guard self.weightUnits != 0 else { return [Float](repeating: 0, count: self.count) }
-        let w = Double(self.weightUnits)
-        return (0..<self.count).map { Float(Double(self.units(at: $0)) / w) }
+        let inverse = 1 / Double(self.weightUnits)
+        var out = [Float](repeating: 0, count: self.count)
+        out.withUnsafeMutableBufferPointer { o in
+            self.low.withUnsafeBufferPointer { l in
+                if self.high.isEmpty {
+                    for i in 0..<o.count { o[i] = Float(Double(l[i]) * inverse) }
+                } else {
+                    self.high.withUnsafeBufferPointer { h in
+                        for i in 0..<o.count { o[i] = Float((Double(h[i]) * 0x1.0p32 + Double(l[i])) * inverse) }
+                    }
+                }
+            }
+        }
+        return out
     }
 
     /// Serialised state: fraction bits, weight, count, then for each element its 128-bit sum, little-endian.
