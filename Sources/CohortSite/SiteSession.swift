@@ -163,7 +163,8 @@ struct SiteSession: Sendable {
                 let dataset = try SiteDataset.load(directory: self.agent.dataDirectory, site: self.site, schema: schema,
                                                    standardize: spec.standardize, testFraction: spec.testFraction, seed: spec.seed)
                 let network = try DenseNetwork(try spec.modelSpec())
-                let executor = SiteExecutor(name: self.site, network: network, train: dataset.encoded.train, test: dataset.encoded.test)
+                let executor = SiteExecutor(name: self.site, network: network, train: dataset.encoded.train, test: dataset.encoded.test,
+                                            noise: .secure)
                 prepared = PreparedJob(jobID: task.jobID, spec: spec, executor: executor, dataset: dataset)
                 logger.info("data validated: \(dataset.site.trainReport.summary)")
             } catch let e as DataError {

@@ -116,13 +116,70 @@ public struct DenseNetwork: Sendable, Hashable {
         threads: Int = 1
     ) -> Double {
         precondition(batch <= ws.capacity, "batch \(batch) exceeds workspace capacity \(ws.capacity)")
-        let p = params.baseAddress!, g = grad.baseAddress!
+        let p = params.baseAddress!
         self.forward(p, x: x, batch: batch, ws: ws, threads: threads)
+        let total = self.outputDelta(labels: y, batch: batch, loss: loss, scale: 1 / Float(batch), ws: ws)
+        self.propagateDeltas(p, batch: batch, ws: ws, threads: threads)
+        self.accumulateGradients(x: x, batch: batch, gradient: grad.baseAddress!, ws: ws, threads: threads)
+        return total / Double(batch) + self.addL2(params, loss: loss, gradient: grad)
+    }
+
+    /// The sum over a batch of each example's gradient clipped to L2 norm `clip` (DP-SGD, Abadi et al., "Deep
+    /// Learning with Differential Privacy", CCS 2016), overwriting `grad`; no L2 penalty (it is data-independent;
+    /// callers add it after the noise).
+    ///
+    /// Per-example gradients are never materialised. A dense layer's per-example weight gradient is the outer
+    /// product of its output delta and its input, so its squared norm is `|dz|^2 (|a|^2 + 1)` including the bias;
+    /// and every layer's delta is linear in the output delta, so scaling example i's deltas by its clip factor
+    /// scales its whole gradient. One forward and one backward pass give the norms; the weight gradients are then
+    /// computed once from the scaled deltas.
+    ///
+    /// - Returns: the summed weighted loss, and how many examples were clipped.
+    public func clippedGradientSum(
+        parameters params: UnsafeBufferPointer<Float>,
+        features x: UnsafePointer<Float>, labels y: UnsafePointer<Int32>, batch: Int,
+        loss: LossConfig, clip: Float, gradient grad: UnsafeMutableBufferPointer<Float>, workspace ws: Workspace,
+        threads: Int = 1
+    ) -> (lossSum: Double, clipped: Int) {
+        precondition(batch <= ws.capacity, "batch \(batch) exceeds workspace capacity \(ws.capacity)")
+        let p = params.baseAddress!
+        guard batch > 0 else {
+            for i in 0..<grad.count { grad[i] = 0 }
+            return (0, 0)
+        }
+        self.forward(p, x: x, batch: batch, ws: ws, threads: threads)
+        let total = self.outputDelta(labels: y, batch: batch, loss: loss, scale: 1, ws: ws)
+        self.propagateDeltas(p, batch: batch, ws: ws, threads: threads)
+        var clipped = 0
+        for r in 0..<batch {
+            var squared = 0.0
+            for l in 0..<self.layerCount {
+                let nin = self.widths[l], nout = self.widths[l + 1]
+                let input: UnsafePointer<Float> = l == 0 ? x : UnsafePointer(ws.post[l])
+                let d = Vector.sumOfSquares(UnsafeBufferPointer(start: ws.delta[l + 1] + r * nout, count: nout))
+                let a = Vector.sumOfSquares(UnsafeBufferPointer(start: input + r * nin, count: nin))
+                squared += d * (a + 1)
+            }
+            let norm = squared.squareRoot()
+            if norm > Double(clip) {
+                clipped += 1
+                let factor = Float(Double(clip) / norm)
+                for l in 1...self.layerCount {
+                    Vector.scale(factor, UnsafeMutableBufferPointer(start: ws.delta[l] + r * self.widths[l], count: self.widths[l]))
+                }
+            }
+        }
+        self.accumulateGradients(x: x, batch: batch, gradient: grad.baseAddress!, ws: ws, threads: threads)
+        return (total, clipped)
+    }
+
+    /// Writes the output layer's delta into `ws.delta[L]` (each example's gradient of its weighted loss, times
+    /// `scale`) and returns the summed weighted loss.
+    func outputDelta(labels y: UnsafePointer<Int32>, batch: Int, loss: LossConfig, scale: Float, ws: Workspace) -> Double {
         let L = self.layerCount
         let nout = self.widths[L]
         let z = ws.pre[L]
         let dz = ws.delta[L]
-        let invB = 1 / Float(batch)
         var total = 0.0
         for r in 0..<batch {
             let label = Int(y[r])
@@ -131,7 +188,7 @@ public struct DenseNetwork: Sendable, Hashable {
                 let logit = z[r]
                 let target: Float = label == 1 ? 1 : 0
                 total += Double(w * Self.binaryCrossEntropy(logit: logit, target: target))
-                dz[r] = w * (Self.sigmoid(logit) - target) * invB
+                dz[r] = w * (Self.sigmoid(logit) - target) * scale
             } else {
                 let row = z + r * nout, drow = dz + r * nout
                 var m = row[0]
@@ -143,61 +200,69 @@ public struct DenseNetwork: Sendable, Hashable {
                 }
                 let lse = m + Math.logf(s)
                 total += Double(w * (lse - row[label]))
-                let scale = w * invB / s
-                for c in 0..<nout { drow[c] *= scale }
-                drow[label] -= w * invB
+                let f = w * scale / s
+                for c in 0..<nout { drow[c] *= f }
+                drow[label] -= w * scale
             }
         }
-        var mean = total / Double(batch)
+        return total
+    }
 
-        // Backward pass, output to input.
-        for l in stride(from: L - 1, through: 0, by: -1) {
+    /// Back-propagates `ws.delta[L]` to every hidden layer's delta (`ws.delta[l]`, through the activations).
+    func propagateDeltas(_ p: UnsafePointer<Float>, batch: Int, ws: Workspace, threads: Int) {
+        for l in stride(from: self.layerCount - 1, through: 1, by: -1) {
+            let nin = self.widths[l], noutL = self.widths[l + 1]
+            let d = ws.delta[l + 1]
+            // dA = dZ · W, then through the activation.
+            let da = ws.delta[l]
+            GEMM.multiply(
+                .none, .none, m: batch, n: nin, k: noutL,
+                a: d, lda: noutL, b: p + self.weightOffsets[l], ldb: nin,
+                beta: 0, c: da, ldc: nin, threads: threads
+            )
+            let zl = ws.pre[l], al = ws.post[l]
+            let n = batch * nin
+            switch self.spec.activation {
+            case .relu:
+                for i in 0..<n where zl[i] <= 0 { da[i] = 0 }
+            case .tanh:
+                for i in 0..<n { da[i] *= 1 - al[i] * al[i] }
+            }
+        }
+    }
+
+    /// Weight and bias gradients from the deltas: `dW_l = dZ_lᵀ · A_{l-1}`, `db_l = Σ rows of dZ_l` (overwrites).
+    func accumulateGradients(x: UnsafePointer<Float>, batch: Int, gradient g: UnsafeMutablePointer<Float>, ws: Workspace, threads: Int) {
+        for l in 0..<self.layerCount {
             let nin = self.widths[l], noutL = self.widths[l + 1]
             let d = ws.delta[l + 1]
             let input: UnsafePointer<Float> = l == 0 ? x : UnsafePointer(ws.post[l])
-            // dW = dZᵀ · A
             GEMM.multiply(
                 .transpose, .none, m: noutL, n: nin, k: batch,
                 a: d, lda: noutL, b: input, ldb: nin,
                 beta: 0, c: g + self.weightOffsets[l], ldc: nin, threads: threads
             )
-            // db = column sums of dZ
             let gb = g + self.biasOffsets[l]
             for c in 0..<noutL { gb[c] = 0 }
             for r in 0..<batch {
                 let row = d + r * noutL
                 for c in 0..<noutL { gb[c] += row[c] }
             }
-            if l > 0 {
-                // dA = dZ · W, then through the activation.
-                let da = ws.delta[l]
-                GEMM.multiply(
-                    .none, .none, m: batch, n: nin, k: noutL,
-                    a: d, lda: noutL, b: p + self.weightOffsets[l], ldb: nin,
-                    beta: 0, c: da, ldc: nin, threads: threads
-                )
-                let zl = ws.pre[l], al = ws.post[l]
-                let n = batch * nin
-                switch self.spec.activation {
-                case .relu:
-                    for i in 0..<n where zl[i] <= 0 { da[i] = 0 }
-                case .tanh:
-                    for i in 0..<n { da[i] *= 1 - al[i] * al[i] }
-                }
-            }
         }
+    }
 
-        if loss.l2 > 0 {
-            var penalty = 0.0
-            for l in 0..<L {
-                let count = self.widths[l] * self.widths[l + 1]
-                let wp = UnsafeBufferPointer(start: p + self.weightOffsets[l], count: count)
-                penalty += Vector.sumOfSquares(wp)
-                Vector.axpy(loss.l2, wp, UnsafeMutableBufferPointer(start: g + self.weightOffsets[l], count: count))
-            }
-            mean += 0.5 * Double(loss.l2) * penalty
+    /// Adds the L2 penalty's gradient to `grad` and returns the penalty.
+    func addL2(_ params: UnsafeBufferPointer<Float>, loss: LossConfig, gradient grad: UnsafeMutableBufferPointer<Float>) -> Double {
+        guard loss.l2 > 0 else { return 0 }
+        let p = params.baseAddress!, g = grad.baseAddress!
+        var penalty = 0.0
+        for l in 0..<self.layerCount {
+            let count = self.widths[l] * self.widths[l + 1]
+            let wp = UnsafeBufferPointer(start: p + self.weightOffsets[l], count: count)
+            penalty += Vector.sumOfSquares(wp)
+            Vector.axpy(loss.l2, wp, UnsafeMutableBufferPointer(start: g + self.weightOffsets[l], count: count))
         }
-        return mean
+        return 0.5 * Double(loss.l2) * penalty
     }
 
     /// Predicted class probabilities: for a binary outcome one value per example (probability of class 1),

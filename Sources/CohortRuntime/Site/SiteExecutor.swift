@@ -7,16 +7,27 @@ public import CohortTensor
 /// The executor is the only code that touches a site's examples. What it returns (``SiteUpdate``,
 /// ``SiteEvaluation``) is all that ever leaves the site. The same executor runs in simulation and in the site agent.
 public struct SiteExecutor: Sendable {
+    /// Where privacy noise comes from.
+    public enum NoiseMode: Sendable, Hashable {
+        /// The operating system's CSPRNG: what a real site uses.
+        case secure
+        /// Derived from the job seed, the site and the round: reproducible runs for simulation and tests (such
+        /// noise protects nothing, since its seed is known).
+        case seeded
+    }
+
     public let name: String
     public let network: DenseNetwork
     public let trainingData: ExampleSet
     public let testData: ExampleSet
+    public let noise: NoiseMode
 
-    public init(name: String, network: DenseNetwork, train: ExampleSet, test: ExampleSet) {
+    public init(name: String, network: DenseNetwork, train: ExampleSet, test: ExampleSet, noise: NoiseMode = .seeded) {
         self.name = name
         self.network = network
         self.trainingData = train
         self.testData = test
+        self.noise = noise
     }
 
     /// The site's randomness for a round: derived from the job seed, the site name and the round only.
@@ -35,8 +46,17 @@ public struct SiteExecutor: Sendable {
         }
         var local = global
         var rng = Self.trainingRandomness(seed: instructions.seed, site: self.name, round: instructions.round)
-        let summary = Trainer.train(self.network, parameters: &local, on: self.trainingData,
-                                    config: instructions.training, rng: &rng, anchor: global)
+        let summary: TrainingSummary
+        switch self.noise {
+        case .secure:
+            var noise = SecureGaussianSource()
+            summary = Trainer.train(self.network, parameters: &local, on: self.trainingData, config: instructions.training,
+                                    rng: &rng, noise: &noise, anchor: global)
+        case .seeded:
+            var noise = RandomSource(seed: instructions.seed).derived("noise", self.name, String(instructions.round))
+            summary = Trainer.train(self.network, parameters: &local, on: self.trainingData, config: instructions.training,
+                                    rng: &rng, noise: &noise, anchor: global)
+        }
         guard local.flat.allFinite else {
             throw SiteFailure(site: self.name, code: .failed,
                               message: "local training diverged (non-finite parameters); lower the learning rate")
