@@ -34,6 +34,8 @@ let package = Package(
         .package(url: "https://github.com/grpc/grpc-swift-nio-transport.git", from: "2.9.2"),
         .package(url: "https://github.com/grpc/grpc-swift-protobuf.git", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
+        .package(url: "https://github.com/adam-fowler/compress-nio.git", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
     ],
     targets: [
         .target(
@@ -58,6 +60,15 @@ let package = Package(
             swiftSettings: numericSettings
         ),
         .target(
+            name: "CohortCompression",
+            dependencies: [
+                "CohortTensor",
+                .product(name: "CompressNIO", package: "compress-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: numericSettings
+        ),
+        .target(
             name: "CohortPrivacy",
             dependencies: ["CohortTensor", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: numericSettings
@@ -68,6 +79,15 @@ let package = Package(
                 "CohortTensor",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ],
+            swiftSettings: numericSettings
+        ),
+        .target(
+            name: "CohortAnalytics",
+            dependencies: [
+                "CohortTensor", "CohortModel", "CohortData", "CohortPrivacy",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: numericSettings
         ),
@@ -144,6 +164,7 @@ let package = Package(
             dependencies: [
                 "CohortTensor", "CohortModel", "CohortData", "CohortStrategy", "CohortRuntime", "CohortReport",
                 "CohortWire", "CohortStore", "CohortPKI", "CohortCoordinator", "CohortSite", "CohortPrivacy", "CohortSecAgg",
+                "CohortCompression", "CohortAnalytics",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -163,6 +184,12 @@ let package = Package(
         ),
         .testTarget(name: "CohortTensorTests", dependencies: ["CohortTensor", "CohortTesting"], swiftSettings: numericSettings),
         .testTarget(name: "CohortModelTests", dependencies: ["CohortModel", "CohortTesting"], swiftSettings: numericSettings),
+        .testTarget(name: "CohortCompressionTests", dependencies: ["CohortCompression", "CohortTensor", "CohortTesting"], swiftSettings: numericSettings),
+        .testTarget(
+            name: "CohortAnalyticsTests",
+            dependencies: ["CohortAnalytics", "CohortData", "CohortTensor", "CohortTesting", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: numericSettings
+        ),
         .testTarget(name: "CohortPrivacyTests", dependencies: ["CohortPrivacy", "CohortTensor", "CohortTesting"], swiftSettings: numericSettings),
         .testTarget(
             name: "CohortSecAggTests",
