@@ -136,7 +136,7 @@ public struct FederatedController<S: Strategy>: Sendable {
             round: round, global: checkpoint.global, available: sites.sorted { $0.name < $1.name },
             fraction: self.settings.fraction, minimumSites: self.settings.minimumSites,
             training: self.settings.training, seed: self.settings.seed)
-        let plan = self.strategy.configureRound(context)
+        let plan = self.strategy.configureRound(context, state: checkpoint.state)
         var aggregator = self.strategy.makeAggregator(for: plan, global: checkpoint.global)
         let failures = await connector.train(plan, global: checkpoint.global, aggregator: &aggregator)
         var next = checkpoint

@@ -13,6 +13,8 @@ public struct InProcessSites: SiteConnector {
     public let seed: UInt64
     /// Maximum concurrently running site tasks.
     public let concurrency: Int
+    /// What each virtual site keeps between rounds (SCAFFOLD's control variates).
+    public let state = SiteStateStore()
 
     public init(executors: [SiteExecutor], dropoutRate: Double = 0, seed: UInt64, concurrency: Int = ProcessorCount.active) {
         self.executors = Dictionary(uniqueKeysWithValues: executors.map { ($0.name, $0) })
@@ -43,8 +45,18 @@ public struct InProcessSites: SiteConnector {
             }
         }
         let instructions = plan.instructions
+        var controls = [String: [Float]]()
+        if instructions.serverControl != nil {
+            for e in work { controls[e.name] = await self.state.value(site: e.name, key: "scaffold.control") }
+        }
+        let known = controls
+        let store = self.state
         let results = await Self.boundedMap(work, concurrency: self.concurrency) { e -> Result<SiteUpdate, SiteFailure> in
-            do throws(SiteFailure) { return .success(try e.train(global: global, instructions: instructions)) } catch {
+            do throws(SiteFailure) {
+                let r = try e.train(global: global, instructions: instructions, siteControl: known[e.name])
+                if let c = r.siteControl { store.keep(site: e.name, key: "scaffold.control", value: c) }
+                return .success(r.update)
+            } catch {
                 return .failure(error)
             }
         } each: { result in

@@ -20,11 +20,14 @@ public struct TrainInstructions: Sendable, Hashable, Codable {
     public var training: TrainingConfig
     /// The job seed; a site derives its randomness from it, its own name and the round.
     public var seed: UInt64
+    /// SCAFFOLD's server control variate `c` (nil for other strategies).
+    public var serverControl: [Float]?
 
-    public init(round: Int, training: TrainingConfig, seed: UInt64) {
+    public init(round: Int, training: TrainingConfig, seed: UInt64, serverControl: [Float]? = nil) {
         self.round = round
         self.training = training
         self.seed = seed
+        self.serverControl = serverControl
     }
 }
 
@@ -34,11 +37,14 @@ public struct RoundPlan: Sendable, Hashable, Codable {
     /// Selected sites, sorted by name.
     public var participants: [String]
     public var instructions: TrainInstructions
+    /// Sites that were available when the round was planned.
+    public var availableCount: Int
 
-    public init(round: Int, participants: [String], instructions: TrainInstructions) {
+    public init(round: Int, participants: [String], instructions: TrainInstructions, availableCount: Int? = nil) {
         self.round = round
         self.participants = participants
         self.instructions = instructions
+        self.availableCount = availableCount ?? participants.count
     }
 }
 
@@ -51,13 +57,16 @@ public struct SiteUpdate: Sendable, Hashable {
     /// Training examples behind the update (FedAvg's weight).
     public var exampleCount: Int
     public var training: TrainingSummary
+    /// SCAFFOLD's change of the site's control variate, `c_i+ - c_i` (nil for other strategies).
+    public var controlDelta: [Float]?
 
-    public init(site: String, round: Int, delta: [Float], exampleCount: Int, training: TrainingSummary) {
+    public init(site: String, round: Int, delta: [Float], exampleCount: Int, training: TrainingSummary, controlDelta: [Float]? = nil) {
         self.site = site
         self.round = round
         self.delta = delta
         self.exampleCount = exampleCount
         self.training = training
+        self.controlDelta = controlDelta
     }
 }
 

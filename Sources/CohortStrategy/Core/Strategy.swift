@@ -49,6 +49,10 @@ public protocol Strategy: Sendable {
     /// Chooses the participants of a round and their instructions.
     func configureRound(_ context: RoundContext) -> RoundPlan
 
+    /// Chooses the participants of a round and their instructions, seeing the server state (e.g. SCAFFOLD sends its
+    /// control variate). The default ignores the state.
+    func configureRound(_ context: RoundContext, state: ServerState) -> RoundPlan
+
     /// A fresh aggregator for a round.
     func makeAggregator(for plan: RoundPlan, global: ModelParameters) -> Aggregator
 
@@ -84,7 +88,12 @@ extension Strategy {
     public func configureRound(_ context: RoundContext) -> RoundPlan {
         RoundPlan(
             round: context.round, participants: self.selectUniformly(context),
-            instructions: TrainInstructions(round: context.round, training: context.training, seed: context.seed))
+            instructions: TrainInstructions(round: context.round, training: context.training, seed: context.seed),
+            availableCount: context.available.count)
+    }
+
+    public func configureRound(_ context: RoundContext, state: ServerState) -> RoundPlan {
+        self.configureRound(context)
     }
 }
 

@@ -28,23 +28,7 @@ public struct WeightedDeltaAggregator: UpdateAggregator {
     }
 
     public mutating func accept(_ update: SiteUpdate) throws(SiteFailure) {
-        guard self.expectedSites.contains(update.site) else {
-            throw SiteFailure(site: update.site, code: .rejected, message: "the site was not selected for this round")
-        }
-        guard !self.acceptedSites.contains(update.site) else {
-            throw SiteFailure(site: update.site, code: .rejected, message: "a second update for the same round")
-        }
-        guard update.delta.count == self.accumulator.count else {
-            throw SiteFailure(site: update.site, code: .rejected,
-                              message: "update has \(update.delta.count) values, the model has \(self.accumulator.count)")
-        }
-        if let bad = update.delta.withUnsafeBufferPointer({ Vector.firstNonFinite($0) }) {
-            throw SiteFailure(site: update.site, code: .rejected,
-                              message: "update value \(bad) is \(update.delta[bad]); NaN and infinite values are refused")
-        }
-        guard update.exampleCount > 0 else {
-            throw SiteFailure(site: update.site, code: .rejected, message: "update is based on zero examples")
-        }
+        try UpdateChecks.check(update, expected: self.expectedSites, accepted: self.acceptedSites, length: self.accumulator.count)
         let w = self.weighting == .examples ? Double(update.exampleCount) : 1
         do throws(AccumulatorError) {
             try self.accumulator.add(update.delta, weight: w)
@@ -80,5 +64,29 @@ public struct SiteTrainingRecord: Sendable, Hashable, Codable {
             n += records[k]!.examples
         }
         return n > 0 ? s / Double(n) : .nan
+    }
+}
+
+/// The checks every aggregator applies before an update may touch its state.
+public enum UpdateChecks {
+    /// Refuses an update from a site that was not selected, a second update, a wrong length, non-finite values or
+    /// zero examples; the message says which.
+    public static func check(_ update: SiteUpdate, expected: Set<String>, accepted: [String], length: Int) throws(SiteFailure) {
+        guard expected.contains(update.site) else {
+            throw SiteFailure(site: update.site, code: .rejected, message: "the site was not selected for this round")
+        }
+        guard !accepted.contains(update.site) else {
+            throw SiteFailure(site: update.site, code: .rejected, message: "a second update for the same round")
+        }
+        guard update.delta.count == length else {
+            throw SiteFailure(site: update.site, code: .rejected, message: "update has \(update.delta.count) values, the model has \(length)")
+        }
+        if let bad = update.delta.withUnsafeBufferPointer({ Vector.firstNonFinite($0) }) {
+            throw SiteFailure(site: update.site, code: .rejected,
+                              message: "update value \(bad) is \(update.delta[bad]); NaN and infinite values are refused")
+        }
+        guard update.exampleCount > 0 else {
+            throw SiteFailure(site: update.site, code: .rejected, message: "update is based on zero examples")
+        }
     }
 }
