@@ -196,8 +196,20 @@ struct FederationService: Cohort_V1_Federation.SimpleServiceProtocol {
         self.context.records.audit(identity.name, "update.received",
                                    ["job": .string(header.jobID), "round": .int(Int64(header.round)), "bytes": .int(Int64(header.update.byteCount))],
                                    hashes: [header.update.sha256.lowercased()])
-        let update = SiteUpdate(site: identity.name, round: Int(header.round), delta: delta, exampleCount: Int(header.exampleCount),
-                                training: TrainingSummary(steps: Int(header.steps), examplesSeen: Int(header.examplesSeen), meanLoss: header.meanLoss))
+        var modelDelta = delta
+        var controlDelta: [Float]?
+        if header.hasControlDelta_p {
+            guard delta.count % 2 == 0 else {
+                _ = await self.context.inbox.deliver(header.taskID, .failure(SiteFailure(site: identity.name, code: .rejected,
+                                                                                       message: "an update with a control-variate change must have an even length")))
+                return .refused("invalid-message", "an update with a control-variate change must have an even length")
+            }
+            modelDelta = Array(delta[0..<(delta.count / 2)])
+            controlDelta = Array(delta[(delta.count / 2)...])
+        }
+        let update = SiteUpdate(site: identity.name, round: Int(header.round), delta: modelDelta, exampleCount: Int(header.exampleCount),
+                                training: TrainingSummary(steps: Int(header.steps), examplesSeen: Int(header.examplesSeen), meanLoss: header.meanLoss),
+                                controlDelta: controlDelta)
         let receipt = await self.context.inbox.deliverUpdate(header.taskID, update)
             ?? .refused("late", "the round closed while the update was arriving; it was discarded")
         if !receipt.accepted {

@@ -249,9 +249,21 @@ struct SiteSession: Sendable {
 
     private func train(_ task: Cohort_V1_Task, job: PreparedJob, model: ModelParameters, logger: Logger) async throws {
         let training = try task.instructions.training.trainingConfig()
-        let instructions = TrainInstructions(round: Int(task.round), training: training, seed: task.instructions.seed)
-        let update = try job.executor.train(global: model, instructions: instructions)
-        let ref = Cohort_V1_ModelRef(vector: update.delta)
+        var instructions = TrainInstructions(round: Int(task.round), training: training, seed: task.instructions.seed)
+        var siteControl: [Float]?
+        if task.hasControl {
+            instructions.serverControl = try await self.fetchModel(task.control, job: task.jobID, layout: model.layout).flat
+            siteControl = ControlVariateFile.load(directory: self.agent.stateDirectory, job: task.jobID, before: Int(task.round), count: model.count)
+        }
+        let result = try job.executor.train(global: model, instructions: instructions, siteControl: siteControl)
+        let update = result.update
+        if let newControl = result.siteControl {
+            // Kept at the site, by round, so that a round the coordinator repeats after a restart starts from the
+            // same control variate as the first time.
+            try ControlVariateFile.save(newControl, directory: self.agent.stateDirectory, job: task.jobID, round: Int(task.round))
+        }
+        let payload = update.controlDelta.map { update.delta + $0 } ?? update.delta
+        let ref = Cohort_V1_ModelRef(vector: payload)
         var header = Cohort_V1_UpdateHeader()
         header.protocol = WireProtocol.version
         header.site = self.site
@@ -263,8 +275,9 @@ struct SiteSession: Sendable {
         header.examplesSeen = UInt64(update.training.examplesSeen)
         header.meanLoss = update.training.meanLoss
         header.update = ref
+        header.hasControlDelta_p = update.controlDelta != nil
         let finalHeader = header
-        let delta = update.delta
+        let delta = payload
         let ranges = chunkRanges(byteCount: Int(ref.byteCount))
         self.egress("update", job: task.jobID, round: Int(task.round), bytes: Int(ref.byteCount), sha256: ref.sha256,
                     extra: ["examples": .int(Int64(update.exampleCount))])

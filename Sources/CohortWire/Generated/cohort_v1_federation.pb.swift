@@ -364,6 +364,16 @@ public nonisolated struct Cohort_V1_Task: @unchecked Sendable {
     set {_uniqueStorage()._jobStatus = newValue}
   }
 
+  /// TRAIN with SCAFFOLD: the server's control variate, fetched like the model
+  public var control: Cohort_V1_ModelRef {
+    get {_storage._control ?? Cohort_V1_ModelRef()}
+    set {_uniqueStorage()._control = newValue}
+  }
+  /// Returns true if `control` has been explicitly set.
+  public var hasControl: Bool {_storage._control != nil}
+  /// Clears the value of `control`. Subsequent reads from it will return its default value.
+  public mutating func clearControl() {_uniqueStorage()._control = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -516,6 +526,9 @@ public nonisolated struct Cohort_V1_UpdateHeader: Sendable {
   public var hasUpdate: Bool {self._update != nil}
   /// Clears the value of `update`. Subsequent reads from it will return its default value.
   public mutating func clearUpdate() {self._update = nil}
+
+  /// SCAFFOLD: the bytes are the model update followed by the control-variate change
+  public var hasControlDelta_p: Bool = false
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -1010,7 +1023,7 @@ nonisolated extension Cohort_V1_Heartbeat: SwiftProtobuf.Message, SwiftProtobuf.
 
 nonisolated extension Cohort_V1_Task: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Task"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}task_id\0\u{3}job_id\0\u{1}round\0\u{1}kind\0\u{1}job\0\u{1}model\0\u{1}instructions\0\u{3}deadline_unix_ms\0\u{3}job_status\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}task_id\0\u{3}job_id\0\u{1}round\0\u{1}kind\0\u{1}job\0\u{1}model\0\u{1}instructions\0\u{3}deadline_unix_ms\0\u{3}job_status\0\u{1}control\0")
 
   fileprivate class _StorageClass {
     var _taskID: String = String()
@@ -1022,6 +1035,7 @@ nonisolated extension Cohort_V1_Task: SwiftProtobuf.Message, SwiftProtobuf._Mess
     var _instructions: Cohort_V1_TrainInstructions? = nil
     var _deadlineUnixMs: UInt64 = 0
     var _jobStatus: String = String()
+    var _control: Cohort_V1_ModelRef? = nil
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -1041,6 +1055,7 @@ nonisolated extension Cohort_V1_Task: SwiftProtobuf.Message, SwiftProtobuf._Mess
       _instructions = source._instructions
       _deadlineUnixMs = source._deadlineUnixMs
       _jobStatus = source._jobStatus
+      _control = source._control
     }
   }
 
@@ -1068,6 +1083,7 @@ nonisolated extension Cohort_V1_Task: SwiftProtobuf.Message, SwiftProtobuf._Mess
         case 7: try { try decoder.decodeSingularMessageField(value: &_storage._instructions) }()
         case 8: try { try decoder.decodeSingularUInt64Field(value: &_storage._deadlineUnixMs) }()
         case 9: try { try decoder.decodeSingularStringField(value: &_storage._jobStatus) }()
+        case 10: try { try decoder.decodeSingularMessageField(value: &_storage._control) }()
         default: break
         }
       }
@@ -1107,6 +1123,9 @@ nonisolated extension Cohort_V1_Task: SwiftProtobuf.Message, SwiftProtobuf._Mess
       if !_storage._jobStatus.isEmpty {
         try visitor.visitSingularStringField(value: _storage._jobStatus, fieldNumber: 9)
       }
+      try { if let v = _storage._control {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 10)
+      } }()
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -1125,6 +1144,7 @@ nonisolated extension Cohort_V1_Task: SwiftProtobuf.Message, SwiftProtobuf._Mess
         if _storage._instructions != rhs_storage._instructions {return false}
         if _storage._deadlineUnixMs != rhs_storage._deadlineUnixMs {return false}
         if _storage._jobStatus != rhs_storage._jobStatus {return false}
+        if _storage._control != rhs_storage._control {return false}
         return true
       }
       if !storagesAreEqual {return false}
@@ -1400,7 +1420,7 @@ nonisolated extension Cohort_V1_FetchModelRequest: SwiftProtobuf.Message, SwiftP
 
 nonisolated extension Cohort_V1_UpdateHeader: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".UpdateHeader"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}protocol\0\u{1}site\0\u{3}task_id\0\u{3}job_id\0\u{1}round\0\u{3}example_count\0\u{1}steps\0\u{3}examples_seen\0\u{3}mean_loss\0\u{1}update\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}protocol\0\u{1}site\0\u{3}task_id\0\u{3}job_id\0\u{1}round\0\u{3}example_count\0\u{1}steps\0\u{3}examples_seen\0\u{3}mean_loss\0\u{1}update\0\u{3}has_control_delta\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1418,6 +1438,7 @@ nonisolated extension Cohort_V1_UpdateHeader: SwiftProtobuf.Message, SwiftProtob
       case 8: try { try decoder.decodeSingularUInt64Field(value: &self.examplesSeen) }()
       case 9: try { try decoder.decodeSingularDoubleField(value: &self.meanLoss) }()
       case 10: try { try decoder.decodeSingularMessageField(value: &self._update) }()
+      case 11: try { try decoder.decodeSingularBoolField(value: &self.hasControlDelta_p) }()
       default: break
       }
     }
@@ -1458,6 +1479,9 @@ nonisolated extension Cohort_V1_UpdateHeader: SwiftProtobuf.Message, SwiftProtob
     try { if let v = self._update {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 10)
     } }()
+    if self.hasControlDelta_p != false {
+      try visitor.visitSingularBoolField(value: self.hasControlDelta_p, fieldNumber: 11)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1472,6 +1496,7 @@ nonisolated extension Cohort_V1_UpdateHeader: SwiftProtobuf.Message, SwiftProtob
     if lhs.examplesSeen != rhs.examplesSeen {return false}
     if lhs.meanLoss != rhs.meanLoss {return false}
     if lhs._update != rhs._update {return false}
+    if lhs.hasControlDelta_p != rhs.hasControlDelta_p {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

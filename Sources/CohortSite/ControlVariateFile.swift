@@ -1,0 +1,31 @@
+import Foundation
+
+/// SCAFFOLD control variates kept at a site between rounds: `STATE/jobs/<job>/control-r<round>.bin`, raw
+/// little-endian Float32, written atomically.
+enum ControlVariateFile {
+    static func url(directory: URL, job: String, round: Int) -> URL {
+        directory.appendingPathComponent("jobs/\(job)/control-r\(round).bin")
+    }
+
+    static func save(_ values: [Float], directory: URL, job: String, round: Int) throws {
+        let url = self.url(directory: directory, job: job, round: round)
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try values.withUnsafeBytes { Data($0) }.write(to: url, options: .atomic)
+    }
+
+    /// The control variate saved by the latest round before `round` (nil: none yet, i.e. zeros).
+    static func load(directory: URL, job: String, before round: Int, count: Int) -> [Float]? {
+        let dir = directory.appendingPathComponent("jobs/\(job)")
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir.path) else { return nil }
+        let rounds = names.compactMap { n -> Int? in
+            guard n.hasPrefix("control-r"), n.hasSuffix(".bin") else { return nil }
+            return Int(n.dropFirst("control-r".count).dropLast(4))
+        }.filter { $0 < round }
+        guard let latest = rounds.max(), let data = try? Data(contentsOf: self.url(directory: directory, job: job, round: latest)),
+              data.count == count * 4
+        else { return nil }
+        var out = [Float](repeating: 0, count: count)
+        out.withUnsafeMutableBytes { _ = data.copyBytes(to: $0) }
+        return out
+    }
+}
