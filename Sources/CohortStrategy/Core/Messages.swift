@@ -59,14 +59,19 @@ public struct SiteUpdate: Sendable, Hashable {
     public var training: TrainingSummary
     /// SCAFFOLD's change of the site's control variate, `c_i+ - c_i` (nil for other strategies).
     public var controlDelta: [Float]?
+    /// A regional aggregator's exact partial sum of its sites' weighted updates (then `delta` is empty and
+    /// `exampleCount` is the region's total): merging it gives the same bits as aggregating the sites directly.
+    public var partial: ExactAccumulator?
 
-    public init(site: String, round: Int, delta: [Float], exampleCount: Int, training: TrainingSummary, controlDelta: [Float]? = nil) {
+    public init(site: String, round: Int, delta: [Float], exampleCount: Int, training: TrainingSummary, controlDelta: [Float]? = nil,
+                partial: ExactAccumulator? = nil) {
         self.site = site
         self.round = round
         self.delta = delta
         self.exampleCount = exampleCount
         self.training = training
         self.controlDelta = controlDelta
+        self.partial = partial
     }
 }
 

@@ -28,11 +28,30 @@ public struct WeightedDeltaAggregator: UpdateAggregator {
     }
 
     public mutating func accept(_ update: SiteUpdate) throws(SiteFailure) {
+        if let partial = update.partial {
+            try self.merge(partial, from: update)
+            return
+        }
         try UpdateChecks.check(update, expected: self.expectedSites, accepted: self.acceptedSites, length: self.accumulator.count)
         let w = self.weighting == .examples ? Double(update.exampleCount) : 1
         do throws(AccumulatorError) {
             try self.accumulator.add(update.delta, weight: w)
         } catch {
+            throw SiteFailure(site: update.site, code: .rejected, message: error.description)
+        }
+        self.acceptedSites.append(update.site)
+        self.siteTraining[update.site] = SiteTrainingRecord(examples: update.exampleCount, training: update.training)
+    }
+
+    /// Merges a regional aggregator's exact partial sum (example weighting only: the region weighted its sites).
+    mutating func merge(_ partial: ExactAccumulator, from update: SiteUpdate) throws(SiteFailure) {
+        guard self.expectedSites.contains(update.site), !self.acceptedSites.contains(update.site) else {
+            throw SiteFailure(site: update.site, code: .rejected, message: "the region was not selected, or sent a second aggregate")
+        }
+        guard self.weighting == .examples else {
+            throw SiteFailure(site: update.site, code: .rejected, message: "regional aggregates need example weighting")
+        }
+        do throws(AccumulatorError) { try self.accumulator.merge(partial) } catch {
             throw SiteFailure(site: update.site, code: .rejected, message: error.description)
         }
         self.acceptedSites.append(update.site)
