@@ -82,12 +82,11 @@ actor JobRunner {
         }
         do {
             let sites = try await self.prepare(job.id, spec, logger: logger)
-            let finalSHA: String
-            switch spec.strategy {
-            case .fedAvg(let lr): finalSHA = try await self.rounds(FedAvg(serverLearningRate: lr), job: job.id, spec: spec, sites: sites, logger: logger)
-            case .fedAvgM(let lr, let m): finalSHA = try await self.rounds(FedAvgM(serverLearningRate: lr, momentum: m), job: job.id, spec: spec, sites: sites, logger: logger)
-            }
-            self.finish(job.id, status: .finished, message: nil, finalSHA: finalSHA)
+            let (finalSHA, privacy) = try await StrategyOpener.open(
+                spec.strategy, privacy: spec.runSettings.privacy, noiseSites: spec.minimumSites, noise: .secure,
+                visitor: RoundsVisitor(runner: self, job: job.id, spec: spec, sites: sites, logger: logger))
+            if let privacy { logger.info("privacy spent: epsilon \(privacy.epsilon) at delta \(privacy.delta) (\(privacy.unit)-level)") }
+            self.finish(job.id, status: .finished, message: nil, finalSHA: finalSHA, privacy: privacy)
             await self.announceEnd(job.id, sites: sites.map(\.name), status: "finished")
         } catch is CancellationError {
             if Task.isCancelled { return }  // the coordinator is shutting down: the job resumes on restart
@@ -100,12 +99,17 @@ actor JobRunner {
         }
     }
 
-    private func finish(_ id: String, status: JobStatus, message: String?, finalSHA: String?) {
+    private func finish(_ id: String, status: JobStatus, message: String?, finalSHA: String?, privacy: PrivacyStatus? = nil) {
         do { try self.context.records.store.updateJobStatus(id: id, status: status, message: message, finalModelSHA256: finalSHA) } catch {
             self.context.baseLogger.error("cannot record the end of job \(id): \(error)")
         }
         var payload: [String: LogValue] = ["job": .string(id), "status": .string(status.rawValue)]
         if let message { payload["message"] = .string(message) }
+        if let privacy {
+            payload["epsilon"] = .double(privacy.epsilon)
+            payload["delta"] = .double(privacy.delta)
+            payload["privacy_unit"] = .string(privacy.unit)
+        }
         self.context.records.audit("coordinator", "job.\(status.rawValue)", payload, hashes: finalSHA.map { [$0] } ?? [])
         self.cancelRequests.remove(id)
     }
@@ -147,8 +151,20 @@ actor JobRunner {
         return prepared.sorted { $0.name < $1.name }
     }
 
-    /// Runs (or resumes) the rounds of a job with a concrete strategy; returns the final model's SHA-256.
-    private func rounds<S: Strategy>(_ strategy: S, job jobID: String, spec: JobSpec, sites: [SiteInfo], logger: Logger) async throws -> String {
+    struct RoundsVisitor: StrategyVisitor {
+        let runner: JobRunner
+        let job: String
+        let spec: JobSpec
+        let sites: [SiteInfo]
+        let logger: Logger
+        func visit<S: Strategy>(_ strategy: S) async throws -> (String, PrivacyStatus?) {
+            try await self.runner.rounds(strategy, job: self.job, spec: self.spec, sites: self.sites, logger: self.logger)
+        }
+    }
+
+    /// Runs (or resumes) the rounds of a job with a concrete strategy; returns the final model's SHA-256 and the
+    /// privacy spent (with differential privacy).
+    func rounds<S: Strategy>(_ strategy: S, job jobID: String, spec: JobSpec, sites: [SiteInfo], logger: Logger) async throws -> (String, PrivacyStatus?) {
         let layout = try spec.modelSpec().layout
         let controller = FederatedController(strategy: strategy, settings: spec.runSettings)
         var checkpoint: RunCheckpoint<S.ServerState>
@@ -170,13 +186,18 @@ actor JobRunner {
             for (site, m) in record.evaluation?.sites ?? [:] {
                 metrics[site] = String(decoding: try JSONEncoder().encode(m), as: UTF8.self)
             }
-            let audit = AuditEvent(actor: "coordinator", event: "round.completed", payload: [
+            var payload: [String: LogValue] = [
                 "job": .string(jobID), "round": .int(Int64(record.round)),
                 "participants": .array(record.participants.map { .string($0) }),
                 "aggregated": .array(record.aggregated.map { .string($0) }),
                 "failures": .array(record.failures.map { .string("\($0.site): \($0.code): \($0.message)") }),
                 "applied": .bool(record.applied),
-            ], contentHashes: [ref.sha256])
+            ]
+            if let p = record.privacy {
+                payload["epsilon"] = .double(p.epsilon)
+                payload["delta"] = .double(p.delta)
+            }
+            let audit = AuditEvent(actor: "coordinator", event: "round.completed", payload: payload, contentHashes: [ref.sha256])
             try self.context.records.store.commitRound(
                 jobID: jobID, round: record.round, modelSHA256: ref.sha256, serverStateJSON: stateJSON, recordJSON: recordJSON,
                 siteMetrics: metrics, auditEvents: [audit])
@@ -184,7 +205,8 @@ actor JobRunner {
             logger.info("round \(record.round) committed: \(record.aggregated.count)/\(record.participants.count) sites, auc \(g?.auc.map { String(format: "%.4f", $0) } ?? "-"), model \(ref.sha256.prefix(12))")
             if await self.isCancelRequested(jobID) { throw CancellationError() }
         }
-        return try self.context.records.modelRef(for: final.global).sha256
+        let sha = try self.context.records.modelRef(for: final.global).sha256
+        return (sha, controller.privacyTracker(sites: sites)?.status(afterRounds: final.round))
     }
 
     private func announceEnd(_ jobID: String, sites: [String], status: String) async {

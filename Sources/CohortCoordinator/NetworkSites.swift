@@ -25,10 +25,7 @@ struct NetworkSites: SiteConnector {
             logger.error("cannot store the round's model: \(error)")
             return plan.participants.map { SiteFailure(site: $0, code: .failed, message: "coordinator could not store the model") }
         }
-        var instructions = Cohort_V1_TrainInstructions()
-        instructions.round = UInt32(plan.round)
-        instructions.training = Cohort_V1_TrainingConfig(plan.instructions.training)
-        instructions.seed = plan.instructions.seed
+        let instructions = Cohort_V1_TrainInstructions(plan.instructions)
         var controlRef: Cohort_V1_ModelRef?
         if let c = plan.instructions.serverControl {
             do { controlRef = try self.context.records.modelRef(for: ModelParameters(layout: self.layout, flat: c)) } catch {

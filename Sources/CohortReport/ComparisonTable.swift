@@ -42,6 +42,14 @@ public enum ComparisonTable {
             s += ". Federation beats training alone at \(better) of \(r.sites.count) sites."
             lines.append(s)
         }
+        if let p = r.rounds.last?.privacy {
+            var s = String(format: "With differential privacy (epsilon %.3g, delta %.0e, %@-level)", p.epsilon, p.delta, p.unit)
+            if let a = r.nonPrivate?.siteMean.auc, let b = r.final.siteMean.auc {
+                s += String(format: ": mean site AUC %.3f; without privacy %.3f (cost %.3f)", b, a, a - b)
+            }
+            lines.append(s + ".")
+        }
+        if !r.refused.isEmpty { lines.append("\(r.refused.count) sites refused the job (privacy budget): \(r.refused.keys.sorted().joined(separator: ", "))") }
         return lines.joined(separator: "\n")
     }
 

@@ -1,6 +1,7 @@
 import CohortData
 import CohortModel
 import CohortPKI
+import CohortPrivacy
 import CohortRuntime
 import CohortStore
 import CohortStrategy
@@ -177,6 +178,11 @@ struct SiteSession: Sendable {
             }
             await self.jobs.put(prepared)
         }
+        if let refusal = self.chargePrivacyBudget(spec, job: task.jobID, examples: prepared.executor.trainingData.count, logger: logger) {
+            await self.jobs.remove(task.jobID)
+            await self.refuse(task, code: refusal.code, message: refusal.message, outgoing: outgoing, logger: logger)
+            return
+        }
         var result = Cohort_V1_PrepareResult()
         result.taskID = task.taskID
         result.jobID = task.jobID
@@ -188,6 +194,41 @@ struct SiteSession: Sendable {
                     extra: ["train_count": .int(Int64(result.trainCount)), "test_count": .int(Int64(result.testCount))])
         outgoing.yield(e)
         logger.info("accepted job \(task.jobID) (\(spec.name)): \(result.trainCount) training and \(result.testCount) test examples")
+    }
+
+    /// With a `max_epsilon` in the site's policy: computes what the job would spend here, refuses it if the ledger
+    /// cannot afford it, else records the spend (once per job: a job prepared again after a coordinator restart is
+    /// not charged twice) in the ledger and the egress log before any result leaves the site.
+    private func chargePrivacyBudget(_ spec: JobSpec, job: String, examples: Int, logger: Logger) -> PolicyRefusal? {
+        guard let maxEpsilon = self.policy.maxEpsilon else { return nil }
+        guard let privacy = spec.privacy else {
+            return PolicyRefusal(code: "privacy", message: "this site has a privacy budget (max_epsilon \(maxEpsilon)) and the job has no differential privacy; add a privacy section to the job")
+        }
+        do {
+            let spend = try privacy.spend(rounds: spec.rounds, fraction: spec.fraction, training: spec.runSettings.siteTraining, examples: examples)
+            let records = try self.store.privacySpends()
+            if records.contains(where: { $0.jobID == job }) {
+                logger.info("privacy spend of job \(job) already recorded")
+                return nil
+            }
+            let ledger = try PrivacyLedger(entries: records.map {
+                PrivacyLedger.Entry(jobID: $0.jobID, epsilon: $0.epsilon, delta: $0.delta, mechanism: $0.mechanism)
+            })
+            let entry = spend.ledgerEntry(jobID: job)
+            if let refusal = ledger.check(adding: entry, maxEpsilon: maxEpsilon) {
+                return PolicyRefusal(code: "privacy-budget", message: refusal.message)
+            }
+            try self.store.recordPrivacySpend(jobID: job, epsilon: entry.epsilon, delta: entry.delta, mechanism: entry.mechanism)
+            _ = try self.store.egress.append(actor: self.site, event: "privacy.spend", payload: [
+                "job_id": .string(job), "epsilon": .double(entry.epsilon), "delta": .double(entry.delta),
+                "mechanism": .string(entry.mechanism), "total_epsilon": .double(ledger.totalEpsilon + entry.epsilon),
+                "max_epsilon": .double(maxEpsilon),
+            ], contentHashes: [])
+            logger.info("privacy: job \(job) spends epsilon \(entry.epsilon) at delta \(entry.delta); site total \(ledger.totalEpsilon + entry.epsilon) of \(maxEpsilon)")
+            return nil
+        } catch {
+            return PolicyRefusal(code: "privacy", message: "cannot account the job's privacy: \(error)")
+        }
     }
 
     private func refuse(_ task: Cohort_V1_Task, code: String, message: String, outgoing: AsyncStream<Cohort_V1_SiteEvent>.Continuation, logger: Logger) async {
@@ -248,8 +289,8 @@ struct SiteSession: Sendable {
     }
 
     private func train(_ task: Cohort_V1_Task, job: PreparedJob, model: ModelParameters, logger: Logger) async throws {
-        let training = try task.instructions.training.trainingConfig()
-        var instructions = TrainInstructions(round: Int(task.round), training: training, seed: task.instructions.seed)
+        var instructions = try task.instructions.trainInstructions()
+        instructions.round = Int(task.round)
         var siteControl: [Float]?
         if task.hasControl {
             instructions.serverControl = try await self.fetchModel(task.control, job: task.jobID, layout: model.layout).flat

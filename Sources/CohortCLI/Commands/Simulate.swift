@@ -46,11 +46,23 @@ struct Simulate: AsyncParsableCommand {
     @Option(help: "Strategy: \(StrategySpec.names.joined(separator: ", ")).")
     var strategy: String = "fedavg"
 
-    @Option(name: .customLong("server-lr"), help: "Server learning rate (FedAvgM).")
+    @Option(name: .customLong("server-lr"), help: "Server learning rate (FedAvg, FedAvgM, SCAFFOLD, FedAdam/FedYogi/FedAdagrad).")
     var serverLearningRate: Float?
 
     @Option(help: "Server momentum (FedAvgM).")
     var momentum: Float?
+
+    @Option(name: .customLong("server-beta1"), help: "First-moment decay of FedAdam/FedYogi (default 0.9).")
+    var serverBeta1: Float?
+
+    @Option(name: .customLong("server-beta2"), help: "Second-moment decay of FedAdam/FedYogi (default 0.99).")
+    var serverBeta2: Float?
+
+    @Option(help: "Adaptivity tau of FedAdam/FedYogi/FedAdagrad (default 1e-9).")
+    var tau: Float?
+
+    @OptionGroup(title: "Differential privacy")
+    var privacy: PrivacyFlags
 
     @Option(name: .customLong("local-epochs"), help: "Local epochs per round (default 1 unless --local-steps).")
     var localEpochs: Int?
@@ -73,8 +85,8 @@ struct Simulate: AsyncParsableCommand {
     @Option(help: "L2 penalty on weights.")
     var l2: Float = 0
 
-    @Option(help: "FedProx proximal coefficient mu (0: off).")
-    var mu: Float = 0
+    @Option(help: "FedProx proximal coefficient mu (with --strategy fedprox; default 0.01).")
+    var mu: Float?
 
     @Option(help: "Fraction of sites selected per round.")
     var fraction: Double = 1
@@ -120,6 +132,8 @@ struct Simulate: AsyncParsableCommand {
             throw ExitCode(2)
         } catch let e as ValidationError {
             throw e
+        } catch let e as PrivacyOptionsParser.Problem {
+            throw ValidationError(e.description)
         } catch let e as ExitCode {
             throw e
         } catch {
@@ -138,7 +152,12 @@ struct Simulate: AsyncParsableCommand {
             }
             return v
         }
-        guard let strategy = StrategySpec(name: self.strategy, serverLearningRate: self.serverLearningRate, momentum: self.momentum) else {
+        if let mu = self.mu, !(mu.isFinite && mu >= 0) { throw ValidationError("--mu must be a number >= 0") }
+        if self.mu != nil && self.strategy != "fedprox" {
+            throw ValidationError("--mu applies to --strategy fedprox (FedProx's proximal term)")
+        }
+        guard let strategy = StrategySpec(name: self.strategy, serverLearningRate: self.serverLearningRate, momentum: self.momentum,
+                                          mu: self.mu, beta1: self.serverBeta1, beta2: self.serverBeta2, tau: self.tau) else {
             throw ValidationError("--strategy must be one of \(StrategySpec.names.joined(separator: ", ")), not '\(self.strategy)'")
         }
         guard let standardize = StandardizeMode(rawValue: self.standardize) else {
@@ -166,13 +185,14 @@ struct Simulate: AsyncParsableCommand {
         default: throw ValidationError("--on-invalid-row must be fail or reject")
         }
         let training = TrainingConfig(budget: budget, batchSize: self.batchSize, optimizer: opt,
-                                      loss: LossConfig(l2: self.l2), proximalMu: self.mu)
+                                      loss: LossConfig(l2: self.l2))
         let settings = RunSettings(
             rounds: self.rounds, fraction: self.fraction, minimumSites: self.minSites, training: training, seed: self.seed,
             target: self.targetAUC.map { MetricTarget(metric: .auc, value: $0) })
         let config = SimulationConfig(
             model: kind, hidden: kind == .mlp ? hidden : [], strategy: strategy, settings: settings,
-            dropoutRate: self.dropout, standardize: standardize, baselines: !self.noBaselines)
+            dropoutRate: self.dropout, standardize: standardize, baselines: !self.noBaselines,
+            siteMaxEpsilon: self.privacy.maxEpsilon)
         return (config, policy)
     }
 
@@ -203,8 +223,11 @@ struct Simulate: AsyncParsableCommand {
     }
 
     func execute() async throws {
-        let (config, policy) = try self.parsedSettings()
+        var (config, policy) = try self.parsedSettings()
         let federation = try self.loadFederation(policy: policy)
+        config.settings.privacy = try self.privacy.settings(
+            rounds: self.rounds, fraction: self.fraction, training: config.settings.training,
+            smallestSite: federation.sites.map(\.train.rowCount).min())
         let say: (String) -> Void = { s in if !self.quiet { Console.line(s) } }
         say("Data: \(federation.source)")
         let rows = federation.sites.reduce(0) { $0 + $1.train.rowCount + $1.test.rowCount }
@@ -234,6 +257,9 @@ struct Simulate: AsyncParsableCommand {
             }
         }
         Console.endProgress()
+        if let p = result.rounds.last?.privacy, !self.quiet {
+            Console.line(String(format: "Privacy: (epsilon %.3g, delta %.0e) at the %@ level after %d rounds.", p.epsilon, p.delta, p.unit, result.rounds.count))
+        }
         let outDir = URL(fileURLWithPath: self.out)
         let written = try ReportWriter.write(
             result, federation: federation, to: outDir,

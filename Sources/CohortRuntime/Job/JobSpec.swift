@@ -31,6 +31,8 @@ public struct JobSpec: Sendable, Hashable, Codable {
     public var testFraction: Double
     /// How long to wait for enough sites to connect before the job fails.
     public var waitForSitesSeconds: Int
+    /// Differential privacy (nil: none). Sites with a privacy budget refuse jobs without it.
+    public var privacy: PrivacySettings?
 
     public init(
         name: String, sites: [String] = [], minimumSites: Int = 1, model: ModelSpec.Kind = .mlp, hidden: [Int] = [64, 32],
@@ -38,8 +40,9 @@ public struct JobSpec: Sendable, Hashable, Codable {
         standardize: StandardizeMode = .perSite, strategy: StrategySpec = .fedAvg(), rounds: Int = 20, fraction: Double = 1,
         training: TrainingConfig = TrainingConfig(budget: .epochs(1), batchSize: 32, optimizer: .sgd(learningRate: 0.1)),
         seed: UInt64 = 42, roundTimeoutSeconds: Int = 600, stop: MetricTarget? = nil, evaluateEvery: Int = 1,
-        testFraction: Double = 0.25, waitForSitesSeconds: Int = 300
+        testFraction: Double = 0.25, waitForSitesSeconds: Int = 300, privacy: PrivacySettings? = nil
     ) {
+        self.privacy = privacy
         self.name = name
         self.sites = sites
         self.minimumSites = minimumSites
@@ -84,7 +87,8 @@ public struct JobSpec: Sendable, Hashable, Codable {
     /// Round-loop settings.
     public var runSettings: RunSettings {
         RunSettings(rounds: self.rounds, fraction: self.fraction, minimumSites: self.minimumSites, training: self.training,
-                    seed: self.seed, evaluateEvery: self.evaluateEvery, target: self.stop)
+                    seed: self.seed, evaluateEvery: self.evaluateEvery, target: self.stop, privacy: self.privacy)
+            .applying(self.strategy)
     }
 
     /// The equivalent in-process simulation settings (same seed: same model bits).
@@ -115,6 +119,12 @@ public struct JobSpec: Sendable, Hashable, Codable {
         guard self.roundTimeoutSeconds > 0 else { throw bad("round_timeout_seconds", "must be positive") }
         guard (0..<1).contains(self.testFraction) else { throw bad("test_fraction", "must be in [0, 1)") }
         guard self.evaluateEvery >= 0 else { throw bad("evaluate_every", "must be 0 (never) or positive") }
+        if let p = self.privacy {
+            do { try p.validate() } catch { throw bad("privacy", "\(error)") }
+            if case .scaffold = self.strategy, p.configuration.isServerSide {
+                throw bad("privacy.mode", "SCAFFOLD cannot be combined with central or distributed DP; use local DP or another strategy")
+            }
+        }
         if self.standardize == .global {
             throw bad("standardize", "global standardisation over the network needs federated statistics; use per-site or none")
         }

@@ -1,6 +1,7 @@
 public import CohortModel
 public import CohortStrategy
 public import CohortTensor
+import CohortPrivacy
 
 /// Runs tasks on one site's local data: local training from a global model, and evaluation.
 ///
@@ -93,6 +94,18 @@ public struct SiteExecutor: Sendable {
         }
         // The delta is computed in place: a site holds the global model and one working copy, not three models.
         local.flat.addScaled(global.flat, by: -1)
+        if let privacy = instructions.updatePrivacy {
+            // Distributed DP, applied before the update leaves the site: clip, then this site's share of the noise.
+            _ = L2Clipping.clip(&local.flat, to: Float(privacy.clip))
+            switch self.noise {
+            case .secure:
+                var source = SecureGaussianSource()
+                local.flat.addGaussianNoise(standardDeviation: privacy.noiseStandardDeviation, from: &source)
+            case .seeded:
+                var source = RandomSource(seed: instructions.seed).derived("update-noise", self.name, String(instructions.round))
+                local.flat.addGaussianNoise(standardDeviation: privacy.noiseStandardDeviation, from: &source)
+            }
+        }
         let update = SiteUpdate(site: self.name, round: instructions.round, delta: local.flat,
                                 exampleCount: self.trainingData.count, training: summary, controlDelta: controlDelta)
         return (update, newControl)

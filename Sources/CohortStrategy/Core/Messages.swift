@@ -22,12 +22,15 @@ public struct TrainInstructions: Sendable, Hashable, Codable {
     public var seed: UInt64
     /// SCAFFOLD's server control variate `c` (nil for other strategies).
     public var serverControl: [Float]?
+    /// Distributed DP: the site clips its update and adds its share of the noise before sending it (nil: off).
+    public var updatePrivacy: UpdatePrivacy?
 
-    public init(round: Int, training: TrainingConfig, seed: UInt64, serverControl: [Float]? = nil) {
+    public init(round: Int, training: TrainingConfig, seed: UInt64, serverControl: [Float]? = nil, updatePrivacy: UpdatePrivacy? = nil) {
         self.round = round
         self.training = training
         self.seed = seed
         self.serverControl = serverControl
+        self.updatePrivacy = updatePrivacy
     }
 }
 

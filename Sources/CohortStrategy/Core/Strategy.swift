@@ -56,6 +56,9 @@ public protocol Strategy: Sendable {
     /// A fresh aggregator for a round.
     func makeAggregator(for plan: RoundPlan, global: ModelParameters) -> Aggregator
 
+    /// A fresh aggregator for a round, seeing the server state (e.g. an adaptive clip norm). The default ignores it.
+    func makeAggregator(for plan: RoundPlan, global: ModelParameters, state: ServerState) -> Aggregator
+
     /// The next global model from the round's aggregate (called only when at least one update was accepted).
     func finishRound(global: ModelParameters, aggregator: Aggregator, state: inout ServerState) -> ModelParameters
 }
@@ -94,6 +97,10 @@ extension Strategy {
 
     public func configureRound(_ context: RoundContext, state: ServerState) -> RoundPlan {
         self.configureRound(context)
+    }
+
+    public func makeAggregator(for plan: RoundPlan, global: ModelParameters, state: ServerState) -> Aggregator {
+        self.makeAggregator(for: plan, global: global)
     }
 }
 

@@ -299,80 +299,106 @@ public nonisolated struct Cohort_V1_Heartbeat: Sendable {
   public init() {}
 }
 
-public nonisolated struct Cohort_V1_Task: @unchecked Sendable {
+public nonisolated struct Cohort_V1_Task: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var taskID: String {
-    get {_storage._taskID}
-    set {_uniqueStorage()._taskID = newValue}
-  }
+  public var taskID: String = String()
 
-  public var jobID: String {
-    get {_storage._jobID}
-    set {_uniqueStorage()._jobID = newValue}
+  public var jobID: String = String()
+
+  public var round: UInt32 = 0
+
+  public var kind: Cohort_V1_TaskKind = .unspecified
+
+  /// PREPARE: the whole job
+  public var job: Cohort_V1_JobSpec {
+    get {_job ?? Cohort_V1_JobSpec()}
+    set {_job = newValue}
   }
+  /// Returns true if `job` has been explicitly set.
+  public var hasJob: Bool {self._job != nil}
+  /// Clears the value of `job`. Subsequent reads from it will return its default value.
+  public mutating func clearJob() {self._job = nil}
+
+  /// TRAIN, EVALUATE: the model to use
+  public var model: Cohort_V1_ModelRef {
+    get {_model ?? Cohort_V1_ModelRef()}
+    set {_model = newValue}
+  }
+  /// Returns true if `model` has been explicitly set.
+  public var hasModel: Bool {self._model != nil}
+  /// Clears the value of `model`. Subsequent reads from it will return its default value.
+  public mutating func clearModel() {self._model = nil}
+
+  public var instructions: Cohort_V1_TrainInstructions {
+    get {_instructions ?? Cohort_V1_TrainInstructions()}
+    set {_instructions = newValue}
+  }
+  /// Returns true if `instructions` has been explicitly set.
+  public var hasInstructions: Bool {self._instructions != nil}
+  /// Clears the value of `instructions`. Subsequent reads from it will return its default value.
+  public mutating func clearInstructions() {self._instructions = nil}
+
+  public var deadlineUnixMs: UInt64 = 0
+
+  /// FINISH: finished | failed | cancelled
+  public var jobStatus: String = String()
+
+  /// TRAIN with SCAFFOLD: the server's control variate, fetched like the model
+  public var control: Cohort_V1_ModelRef {
+    get {_control ?? Cohort_V1_ModelRef()}
+    set {_control = newValue}
+  }
+  /// Returns true if `control` has been explicitly set.
+  public var hasControl: Bool {self._control != nil}
+  /// Clears the value of `control`. Subsequent reads from it will return its default value.
+  public mutating func clearControl() {self._control = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _job: Cohort_V1_JobSpec? = nil
+  fileprivate var _model: Cohort_V1_ModelRef? = nil
+  fileprivate var _instructions: Cohort_V1_TrainInstructions? = nil
+  fileprivate var _control: Cohort_V1_ModelRef? = nil
+}
+
+public nonisolated struct Cohort_V1_TrainInstructions: @unchecked Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
 
   public var round: UInt32 {
     get {_storage._round}
     set {_uniqueStorage()._round = newValue}
   }
 
-  public var kind: Cohort_V1_TaskKind {
-    get {_storage._kind}
-    set {_uniqueStorage()._kind = newValue}
+  public var training: Cohort_V1_TrainingConfig {
+    get {_storage._training ?? Cohort_V1_TrainingConfig()}
+    set {_uniqueStorage()._training = newValue}
+  }
+  /// Returns true if `training` has been explicitly set.
+  public var hasTraining: Bool {_storage._training != nil}
+  /// Clears the value of `training`. Subsequent reads from it will return its default value.
+  public mutating func clearTraining() {_uniqueStorage()._training = nil}
+
+  public var seed: UInt64 {
+    get {_storage._seed}
+    set {_uniqueStorage()._seed = newValue}
   }
 
-  /// PREPARE: the whole job
-  public var job: Cohort_V1_JobSpec {
-    get {_storage._job ?? Cohort_V1_JobSpec()}
-    set {_uniqueStorage()._job = newValue}
+  /// distributed DP: clip the update and add this site's noise share
+  public var updatePrivacy: Cohort_V1_UpdatePrivacy {
+    get {_storage._updatePrivacy ?? Cohort_V1_UpdatePrivacy()}
+    set {_uniqueStorage()._updatePrivacy = newValue}
   }
-  /// Returns true if `job` has been explicitly set.
-  public var hasJob: Bool {_storage._job != nil}
-  /// Clears the value of `job`. Subsequent reads from it will return its default value.
-  public mutating func clearJob() {_uniqueStorage()._job = nil}
-
-  /// TRAIN, EVALUATE: the model to use
-  public var model: Cohort_V1_ModelRef {
-    get {_storage._model ?? Cohort_V1_ModelRef()}
-    set {_uniqueStorage()._model = newValue}
-  }
-  /// Returns true if `model` has been explicitly set.
-  public var hasModel: Bool {_storage._model != nil}
-  /// Clears the value of `model`. Subsequent reads from it will return its default value.
-  public mutating func clearModel() {_uniqueStorage()._model = nil}
-
-  public var instructions: Cohort_V1_TrainInstructions {
-    get {_storage._instructions ?? Cohort_V1_TrainInstructions()}
-    set {_uniqueStorage()._instructions = newValue}
-  }
-  /// Returns true if `instructions` has been explicitly set.
-  public var hasInstructions: Bool {_storage._instructions != nil}
-  /// Clears the value of `instructions`. Subsequent reads from it will return its default value.
-  public mutating func clearInstructions() {_uniqueStorage()._instructions = nil}
-
-  public var deadlineUnixMs: UInt64 {
-    get {_storage._deadlineUnixMs}
-    set {_uniqueStorage()._deadlineUnixMs = newValue}
-  }
-
-  /// FINISH: finished | failed | cancelled
-  public var jobStatus: String {
-    get {_storage._jobStatus}
-    set {_uniqueStorage()._jobStatus = newValue}
-  }
-
-  /// TRAIN with SCAFFOLD: the server's control variate, fetched like the model
-  public var control: Cohort_V1_ModelRef {
-    get {_storage._control ?? Cohort_V1_ModelRef()}
-    set {_uniqueStorage()._control = newValue}
-  }
-  /// Returns true if `control` has been explicitly set.
-  public var hasControl: Bool {_storage._control != nil}
-  /// Clears the value of `control`. Subsequent reads from it will return its default value.
-  public mutating func clearControl() {_uniqueStorage()._control = nil}
+  /// Returns true if `updatePrivacy` has been explicitly set.
+  public var hasUpdatePrivacy: Bool {_storage._updatePrivacy != nil}
+  /// Clears the value of `updatePrivacy`. Subsequent reads from it will return its default value.
+  public mutating func clearUpdatePrivacy() {_uniqueStorage()._updatePrivacy = nil}
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -381,29 +407,18 @@ public nonisolated struct Cohort_V1_Task: @unchecked Sendable {
   fileprivate var _storage = _StorageClass.defaultInstance
 }
 
-public nonisolated struct Cohort_V1_TrainInstructions: Sendable {
+public nonisolated struct Cohort_V1_UpdatePrivacy: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var round: UInt32 = 0
+  public var clip: Double = 0
 
-  public var training: Cohort_V1_TrainingConfig {
-    get {_training ?? Cohort_V1_TrainingConfig()}
-    set {_training = newValue}
-  }
-  /// Returns true if `training` has been explicitly set.
-  public var hasTraining: Bool {self._training != nil}
-  /// Clears the value of `training`. Subsequent reads from it will return its default value.
-  public mutating func clearTraining() {self._training = nil}
-
-  public var seed: UInt64 = 0
+  public var noiseStddev: Double = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
-
-  fileprivate var _training: Cohort_V1_TrainingConfig? = nil
 }
 
 public nonisolated struct Cohort_V1_CancelTask: Sendable {
@@ -1025,17 +1040,90 @@ nonisolated extension Cohort_V1_Task: SwiftProtobuf.Message, SwiftProtobuf._Mess
   public static let protoMessageName: String = _protobuf_package + ".Task"
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}task_id\0\u{3}job_id\0\u{1}round\0\u{1}kind\0\u{1}job\0\u{1}model\0\u{1}instructions\0\u{3}deadline_unix_ms\0\u{3}job_status\0\u{1}control\0")
 
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.taskID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.jobID) }()
+      case 3: try { try decoder.decodeSingularUInt32Field(value: &self.round) }()
+      case 4: try { try decoder.decodeSingularEnumField(value: &self.kind) }()
+      case 5: try { try decoder.decodeSingularMessageField(value: &self._job) }()
+      case 6: try { try decoder.decodeSingularMessageField(value: &self._model) }()
+      case 7: try { try decoder.decodeSingularMessageField(value: &self._instructions) }()
+      case 8: try { try decoder.decodeSingularUInt64Field(value: &self.deadlineUnixMs) }()
+      case 9: try { try decoder.decodeSingularStringField(value: &self.jobStatus) }()
+      case 10: try { try decoder.decodeSingularMessageField(value: &self._control) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.taskID.isEmpty {
+      try visitor.visitSingularStringField(value: self.taskID, fieldNumber: 1)
+    }
+    if !self.jobID.isEmpty {
+      try visitor.visitSingularStringField(value: self.jobID, fieldNumber: 2)
+    }
+    if self.round != 0 {
+      try visitor.visitSingularUInt32Field(value: self.round, fieldNumber: 3)
+    }
+    if self.kind != .unspecified {
+      try visitor.visitSingularEnumField(value: self.kind, fieldNumber: 4)
+    }
+    try { if let v = self._job {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
+    } }()
+    try { if let v = self._model {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 6)
+    } }()
+    try { if let v = self._instructions {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 7)
+    } }()
+    if self.deadlineUnixMs != 0 {
+      try visitor.visitSingularUInt64Field(value: self.deadlineUnixMs, fieldNumber: 8)
+    }
+    if !self.jobStatus.isEmpty {
+      try visitor.visitSingularStringField(value: self.jobStatus, fieldNumber: 9)
+    }
+    try { if let v = self._control {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 10)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Cohort_V1_Task, rhs: Cohort_V1_Task) -> Bool {
+    if lhs.taskID != rhs.taskID {return false}
+    if lhs.jobID != rhs.jobID {return false}
+    if lhs.round != rhs.round {return false}
+    if lhs.kind != rhs.kind {return false}
+    if lhs._job != rhs._job {return false}
+    if lhs._model != rhs._model {return false}
+    if lhs._instructions != rhs._instructions {return false}
+    if lhs.deadlineUnixMs != rhs.deadlineUnixMs {return false}
+    if lhs.jobStatus != rhs.jobStatus {return false}
+    if lhs._control != rhs._control {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Cohort_V1_TrainInstructions: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".TrainInstructions"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}round\0\u{1}training\0\u{1}seed\0\u{3}update_privacy\0")
+
   fileprivate class _StorageClass {
-    var _taskID: String = String()
-    var _jobID: String = String()
     var _round: UInt32 = 0
-    var _kind: Cohort_V1_TaskKind = .unspecified
-    var _job: Cohort_V1_JobSpec? = nil
-    var _model: Cohort_V1_ModelRef? = nil
-    var _instructions: Cohort_V1_TrainInstructions? = nil
-    var _deadlineUnixMs: UInt64 = 0
-    var _jobStatus: String = String()
-    var _control: Cohort_V1_ModelRef? = nil
+    var _training: Cohort_V1_TrainingConfig? = nil
+    var _seed: UInt64 = 0
+    var _updatePrivacy: Cohort_V1_UpdatePrivacy? = nil
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -1046,16 +1134,10 @@ nonisolated extension Cohort_V1_Task: SwiftProtobuf.Message, SwiftProtobuf._Mess
     private init() {}
 
     init(copying source: _StorageClass) {
-      _taskID = source._taskID
-      _jobID = source._jobID
       _round = source._round
-      _kind = source._kind
-      _job = source._job
-      _model = source._model
-      _instructions = source._instructions
-      _deadlineUnixMs = source._deadlineUnixMs
-      _jobStatus = source._jobStatus
-      _control = source._control
+      _training = source._training
+      _seed = source._seed
+      _updatePrivacy = source._updatePrivacy
     }
   }
 
@@ -1074,16 +1156,10 @@ nonisolated extension Cohort_V1_Task: SwiftProtobuf.Message, SwiftProtobuf._Mess
         // allocates stack space for every case branch when no optimizations are
         // enabled. https://github.com/apple/swift-protobuf/issues/1034
         switch fieldNumber {
-        case 1: try { try decoder.decodeSingularStringField(value: &_storage._taskID) }()
-        case 2: try { try decoder.decodeSingularStringField(value: &_storage._jobID) }()
-        case 3: try { try decoder.decodeSingularUInt32Field(value: &_storage._round) }()
-        case 4: try { try decoder.decodeSingularEnumField(value: &_storage._kind) }()
-        case 5: try { try decoder.decodeSingularMessageField(value: &_storage._job) }()
-        case 6: try { try decoder.decodeSingularMessageField(value: &_storage._model) }()
-        case 7: try { try decoder.decodeSingularMessageField(value: &_storage._instructions) }()
-        case 8: try { try decoder.decodeSingularUInt64Field(value: &_storage._deadlineUnixMs) }()
-        case 9: try { try decoder.decodeSingularStringField(value: &_storage._jobStatus) }()
-        case 10: try { try decoder.decodeSingularMessageField(value: &_storage._control) }()
+        case 1: try { try decoder.decodeSingularUInt32Field(value: &_storage._round) }()
+        case 2: try { try decoder.decodeSingularMessageField(value: &_storage._training) }()
+        case 3: try { try decoder.decodeSingularUInt64Field(value: &_storage._seed) }()
+        case 4: try { try decoder.decodeSingularMessageField(value: &_storage._updatePrivacy) }()
         default: break
         }
       }
@@ -1096,55 +1172,31 @@ nonisolated extension Cohort_V1_Task: SwiftProtobuf.Message, SwiftProtobuf._Mess
       // allocates stack space for every if/case branch local when no optimizations
       // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
       // https://github.com/apple/swift-protobuf/issues/1182
-      if !_storage._taskID.isEmpty {
-        try visitor.visitSingularStringField(value: _storage._taskID, fieldNumber: 1)
-      }
-      if !_storage._jobID.isEmpty {
-        try visitor.visitSingularStringField(value: _storage._jobID, fieldNumber: 2)
-      }
       if _storage._round != 0 {
-        try visitor.visitSingularUInt32Field(value: _storage._round, fieldNumber: 3)
+        try visitor.visitSingularUInt32Field(value: _storage._round, fieldNumber: 1)
       }
-      if _storage._kind != .unspecified {
-        try visitor.visitSingularEnumField(value: _storage._kind, fieldNumber: 4)
-      }
-      try { if let v = _storage._job {
-        try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
+      try { if let v = _storage._training {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
       } }()
-      try { if let v = _storage._model {
-        try visitor.visitSingularMessageField(value: v, fieldNumber: 6)
-      } }()
-      try { if let v = _storage._instructions {
-        try visitor.visitSingularMessageField(value: v, fieldNumber: 7)
-      } }()
-      if _storage._deadlineUnixMs != 0 {
-        try visitor.visitSingularUInt64Field(value: _storage._deadlineUnixMs, fieldNumber: 8)
+      if _storage._seed != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._seed, fieldNumber: 3)
       }
-      if !_storage._jobStatus.isEmpty {
-        try visitor.visitSingularStringField(value: _storage._jobStatus, fieldNumber: 9)
-      }
-      try { if let v = _storage._control {
-        try visitor.visitSingularMessageField(value: v, fieldNumber: 10)
+      try { if let v = _storage._updatePrivacy {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
       } }()
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  public static func ==(lhs: Cohort_V1_Task, rhs: Cohort_V1_Task) -> Bool {
+  public static func ==(lhs: Cohort_V1_TrainInstructions, rhs: Cohort_V1_TrainInstructions) -> Bool {
     if lhs._storage !== rhs._storage {
       let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
         let _storage = _args.0
         let rhs_storage = _args.1
-        if _storage._taskID != rhs_storage._taskID {return false}
-        if _storage._jobID != rhs_storage._jobID {return false}
         if _storage._round != rhs_storage._round {return false}
-        if _storage._kind != rhs_storage._kind {return false}
-        if _storage._job != rhs_storage._job {return false}
-        if _storage._model != rhs_storage._model {return false}
-        if _storage._instructions != rhs_storage._instructions {return false}
-        if _storage._deadlineUnixMs != rhs_storage._deadlineUnixMs {return false}
-        if _storage._jobStatus != rhs_storage._jobStatus {return false}
-        if _storage._control != rhs_storage._control {return false}
+        if _storage._training != rhs_storage._training {return false}
+        if _storage._seed != rhs_storage._seed {return false}
+        if _storage._updatePrivacy != rhs_storage._updatePrivacy {return false}
         return true
       }
       if !storagesAreEqual {return false}
@@ -1154,9 +1206,9 @@ nonisolated extension Cohort_V1_Task: SwiftProtobuf.Message, SwiftProtobuf._Mess
   }
 }
 
-nonisolated extension Cohort_V1_TrainInstructions: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".TrainInstructions"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}round\0\u{1}training\0\u{1}seed\0")
+nonisolated extension Cohort_V1_UpdatePrivacy: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".UpdatePrivacy"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}clip\0\u{3}noise_stddev\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1164,35 +1216,26 @@ nonisolated extension Cohort_V1_TrainInstructions: SwiftProtobuf.Message, SwiftP
       // allocates stack space for every case branch when no optimizations are
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
-      case 1: try { try decoder.decodeSingularUInt32Field(value: &self.round) }()
-      case 2: try { try decoder.decodeSingularMessageField(value: &self._training) }()
-      case 3: try { try decoder.decodeSingularUInt64Field(value: &self.seed) }()
+      case 1: try { try decoder.decodeSingularDoubleField(value: &self.clip) }()
+      case 2: try { try decoder.decodeSingularDoubleField(value: &self.noiseStddev) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    // The use of inline closures is to circumvent an issue where the compiler
-    // allocates stack space for every if/case branch local when no optimizations
-    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
-    // https://github.com/apple/swift-protobuf/issues/1182
-    if self.round != 0 {
-      try visitor.visitSingularUInt32Field(value: self.round, fieldNumber: 1)
+    if self.clip.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.clip, fieldNumber: 1)
     }
-    try { if let v = self._training {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
-    } }()
-    if self.seed != 0 {
-      try visitor.visitSingularUInt64Field(value: self.seed, fieldNumber: 3)
+    if self.noiseStddev.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.noiseStddev, fieldNumber: 2)
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  public static func ==(lhs: Cohort_V1_TrainInstructions, rhs: Cohort_V1_TrainInstructions) -> Bool {
-    if lhs.round != rhs.round {return false}
-    if lhs._training != rhs._training {return false}
-    if lhs.seed != rhs.seed {return false}
+  public static func ==(lhs: Cohort_V1_UpdatePrivacy, rhs: Cohort_V1_UpdatePrivacy) -> Bool {
+    if lhs.clip != rhs.clip {return false}
+    if lhs.noiseStddev != rhs.noiseStddev {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
