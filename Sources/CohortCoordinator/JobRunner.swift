@@ -178,7 +178,13 @@ actor JobRunner {
             checkpoint = controller.start(from: try spec.initialModel())
         }
         let connector = NetworkSites(context: self.context, jobID: jobID, spec: spec, layout: layout)
-        let (_, final) = try await controller.run(from: checkpoint, sites: sites, connector: connector) { record, next in
+        // Availability-aware selection continues from the stored rounds' history.
+        var history = SelectionHistory()
+        for row in try self.context.records.store.rounds(jobID: jobID) where row.round <= checkpoint.round {
+            let record = try JSONDecoder().decode(RoundRecord.self, from: Data(row.recordJSON.utf8))
+            history.record(participants: record.participants, aggregated: record.aggregated)
+        }
+        let (_, final) = try await controller.run(from: checkpoint, sites: sites, connector: connector, history: history) { record, next in
             let ref = try self.context.records.modelRef(for: next.global, knownSHA256: record.modelSHA256)
             let stateJSON = String(decoding: try JSONEncoder().encode(next.state), as: UTF8.self)
             let recordJSON = String(decoding: try JSONEncoder().encode(record), as: UTF8.self)

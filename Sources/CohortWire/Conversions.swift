@@ -138,6 +138,7 @@ extension Cohort_V1_JobSpec {
         self.standardize = j.standardize.rawValue
         self.strategy = Cohort_V1_StrategyConfig(j.strategy)
         if let p = j.privacy { self.privacy = Cohort_V1_PrivacyConfig(p) }
+        self.selection = j.selection.rawValue
         self.rounds = UInt32(j.rounds)
         self.fraction = j.fraction
         self.training = Cohort_V1_TrainingConfig(j.training)
@@ -168,6 +169,9 @@ extension Cohort_V1_JobSpec {
         }
         let strategy = try self.strategy.strategySpec()
         let privacy = self.hasPrivacy ? try self.privacy.privacySettings() : nil
+        guard let selection = SelectionPolicy(rawValue: self.selection.isEmpty ? "uniform" : self.selection) else {
+            throw WireError(.invalidMessage, "unknown selection policy '\(self.selection)'")
+        }
         var stop: MetricTarget?
         if self.hasStop && !self.stop.metric.isEmpty {
             guard let metric = MetricTarget.Metric(rawValue: self.stop.metric) else {
@@ -175,13 +179,15 @@ extension Cohort_V1_JobSpec {
             }
             stop = MetricTarget(metric: metric, value: self.stop.value)
         }
-        return JobSpec(
+        var spec = JobSpec(
             name: self.name, sites: self.sites, minimumSites: Int(self.minSites), model: kind, hidden: self.model.hidden.map { Int($0) },
             activation: activation, schemaYAML: self.schemaYaml, label: self.label.isEmpty ? nil : self.label,
             standardize: standardize, strategy: strategy, rounds: Int(self.rounds), fraction: self.fraction,
             training: try self.training.trainingConfig(), seed: self.seed, roundTimeoutSeconds: Int(self.roundTimeoutSeconds),
             stop: stop, evaluateEvery: self.noEvaluation ? 0 : Int(max(1, self.evaluateEvery)), testFraction: self.testFraction,
             waitForSitesSeconds: Int(self.waitForSitesSeconds), privacy: privacy)
+        spec.selection = selection
+        return spec
     }
 }
 
@@ -195,6 +201,7 @@ extension Cohort_V1_StrategyConfig {
             self.serverLearningRate = lr
             self.momentum = mom
         case .fedProx(let mu): self.mu = mu
+        case .cyclic: break
         case .fedOpt(_, let lr, let b1, let b2, let tau):
             self.serverLearningRate = lr
             self.beta1 = b1

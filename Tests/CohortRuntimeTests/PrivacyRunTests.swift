@@ -183,10 +183,12 @@ struct PrivacyRunTests {
             schema: schema.yaml
             rounds: 10
             fraction: 0.5
+            selection: availability
             strategy: {name: fedyogi, server_learning_rate: 0.05, beta1: 0.8, beta2: 0.95, tau: 0.001}
             privacy: {mode: central, target_epsilon: 4, clip: 0.7, delta: 1e-6, adaptive_clip: {target_quantile: 0.6}}
             """))
         #expect(spec.strategy == .fedOpt(.yogi, serverLearningRate: 0.05, beta1: 0.8, beta2: 0.95, tau: 0.001))
+        #expect(spec.selection == .availability && spec.runSettings.selection == .availability)
         let p = try #require(spec.privacy)
         #expect(p.delta == 1e-6 && p.configuration.clip == 0.7)
         guard case .central(let z, _, let adaptive?) = p.configuration.mode else { Issue.record("not central adaptive"); return }
@@ -194,7 +196,7 @@ struct PrivacyRunTests {
         #expect(try p.configuration.epsilon(rounds: 10, samplingRate: 0.5, delta: 1e-6).epsilon <= 4)
         #expect(try Cohort_V1_JobSpec(spec).jobSpec() == spec)
 
-        for strategy: StrategySpec in [.fedProx(mu: 0.1), .scaffold(serverLearningRate: 0.5), .fedOpt(.adagrad, serverLearningRate: 0.2)] {
+        for strategy: StrategySpec in [.fedProx(mu: 0.1), .scaffold(serverLearningRate: 0.5), .fedOpt(.adagrad, serverLearningRate: 0.2), .cyclic] {
             var s = spec
             s.strategy = strategy
             s.privacy = PrivacySettings(configuration: .local(noiseMultiplier: 0.9, clip: 2), delta: 1e-5, secureAggregation: true)
@@ -215,5 +217,6 @@ struct PrivacyRunTests {
         #expect(key("privacy: {mode: central, noise_multiplier: 1, delta: 3}") == "privacy.delta")
         #expect(key("strategy: {name: scaffold}\nprivacy: {mode: central, noise_multiplier: 1}") == "privacy.mode")
         #expect(key("strategy: {name: fedprox, mu: -1}") == "strategy.mu")
+        #expect(key("selection: fastest") == "selection")
     }
 }

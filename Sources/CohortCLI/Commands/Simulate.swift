@@ -91,6 +91,9 @@ struct Simulate: AsyncParsableCommand {
     @Option(help: "Fraction of sites selected per round.")
     var fraction: Double = 1
 
+    @Option(help: "How a round's sites are chosen: \(SelectionPolicy.names.joined(separator: ", ")).")
+    var selection: String = "uniform"
+
     @Option(name: .customLong("min-sites"), help: "Minimum sites per round.")
     var minSites: Int = 1
 
@@ -186,9 +189,12 @@ struct Simulate: AsyncParsableCommand {
         }
         let training = TrainingConfig(budget: budget, batchSize: self.batchSize, optimizer: opt,
                                       loss: LossConfig(l2: self.l2))
+        guard let selection = SelectionPolicy(rawValue: self.selection) else {
+            throw ValidationError("--selection must be one of \(SelectionPolicy.names.joined(separator: ", "))")
+        }
         let settings = RunSettings(
             rounds: self.rounds, fraction: self.fraction, minimumSites: self.minSites, training: training, seed: self.seed,
-            target: self.targetAUC.map { MetricTarget(metric: .auc, value: $0) })
+            target: self.targetAUC.map { MetricTarget(metric: .auc, value: $0) }, selection: selection)
         let config = SimulationConfig(
             model: kind, hidden: kind == .mlp ? hidden : [], strategy: strategy, settings: settings,
             dropoutRate: self.dropout, standardize: standardize, baselines: !self.noBaselines,

@@ -18,10 +18,14 @@ public struct RunSettings: Sendable, Hashable, Codable {
     public var target: MetricTarget?
     /// Differential privacy (nil: off); the controller reports the (ε, δ) spent after each round.
     public var privacy: PrivacySettings?
+    /// How each round's participants are chosen.
+    public var selection: SelectionPolicy
 
     public init(rounds: Int, fraction: Double = 1, minimumSites: Int = 1, training: TrainingConfig, seed: UInt64,
-                evaluateEvery: Int = 1, target: MetricTarget? = nil, privacy: PrivacySettings? = nil) {
+                evaluateEvery: Int = 1, target: MetricTarget? = nil, privacy: PrivacySettings? = nil,
+                selection: SelectionPolicy = .uniform) {
         self.privacy = privacy
+        self.selection = selection
         self.rounds = rounds
         self.fraction = fraction
         self.minimumSites = minimumSites
@@ -159,13 +163,13 @@ public struct FederatedController<S: Strategy>: Sendable {
     /// Runs one round from a checkpoint.
     public func runRound(
         from checkpoint: RunCheckpoint<S.ServerState>, sites: [SiteInfo], connector: some SiteConnector,
-        privacy tracker: PrivacyTracker? = nil
+        privacy tracker: PrivacyTracker? = nil, history: SelectionHistory = SelectionHistory()
     ) async -> (record: RoundRecord, next: RunCheckpoint<S.ServerState>) {
         let round = checkpoint.round + 1
         let context = RoundContext(
             round: round, global: checkpoint.global, available: sites.sorted { $0.name < $1.name },
             fraction: self.settings.fraction, minimumSites: self.settings.minimumSites,
-            training: self.settings.siteTraining, seed: self.settings.seed)
+            training: self.settings.siteTraining, seed: self.settings.seed, selection: self.settings.selection, history: history)
         let plan = self.strategy.configureRound(context, state: checkpoint.state)
         var aggregator = self.strategy.makeAggregator(for: plan, global: checkpoint.global, state: checkpoint.state)
         let failures = await connector.train(plan, global: checkpoint.global, aggregator: &aggregator)
@@ -195,18 +199,22 @@ public struct FederatedController<S: Strategy>: Sendable {
     ///
     /// - Parameters:
     ///   - checkpoint: Where to start (``start(from:)`` for a new run, or a restored checkpoint).
+    ///   - history: Earlier rounds' participants and answers (a resumed run passes its stored records' history).
     ///   - afterRound: Called after each round with its record and the new checkpoint, before the next round
     ///     starts (persist here). If it throws, the run stops with that error.
     public func run(
         from checkpoint: RunCheckpoint<S.ServerState>, sites: [SiteInfo], connector: some SiteConnector,
+        history: SelectionHistory = SelectionHistory(),
         afterRound: @Sendable (RoundRecord, RunCheckpoint<S.ServerState>) async throws -> Void = { _, _ in }
     ) async throws -> (records: [RoundRecord], final: RunCheckpoint<S.ServerState>) {
         var current = checkpoint
         var records = [RoundRecord]()
+        var history = history
         let tracker = self.privacyTracker(sites: sites)
         while current.round < self.settings.rounds {
             try Task.checkCancellation()
-            let (record, next) = await self.runRound(from: current, sites: sites, connector: connector, privacy: tracker)
+            let (record, next) = await self.runRound(from: current, sites: sites, connector: connector, privacy: tracker, history: history)
+            history.record(participants: record.participants, aggregated: record.aggregated)
             try await afterRound(record, next)
             records.append(record)
             current = next

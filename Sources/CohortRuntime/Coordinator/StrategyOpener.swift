@@ -31,6 +31,7 @@ public enum StrategyOpener {
         case .fedAvgM(let lr, let m): return try await self.wrap(FedAvgM(serverLearningRate: lr, momentum: m), privacy, noiseSites, noise, visitor)
         case .fedOpt(let method, let lr, let b1, let b2, let tau):
             return try await self.wrap(FedOpt(method: method, serverLearningRate: lr, beta1: b1, beta2: b2, tau: tau), privacy, noiseSites, noise, visitor)
+        case .cyclic: return try await self.wrap(Cyclic(), privacy, noiseSites, noise, visitor)
         case .scaffold(let lr):
             if let privacy, privacy.configuration.isServerSide {
                 throw Unsupported(message: "SCAFFOLD cannot be combined with central or distributed DP here (its control variates would need their own noise); use local DP-SGD or another strategy")

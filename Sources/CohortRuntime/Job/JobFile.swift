@@ -19,6 +19,7 @@ import Yams
 ///                                      # beta1, beta2, tau (fedadam, fedyogi, fedadagrad)
 /// rounds: 20
 /// fraction: 1.0
+/// selection: uniform                   # uniform | weighted | round-robin | availability
 /// training: {local_epochs: 1, batch_size: 32, optimizer: sgd, learning_rate: 0.1, momentum: 0, l2: 0, mu: 0}
 /// standardize: per-site                # per-site | none
 /// seed: 42
@@ -128,9 +129,10 @@ public struct JobFile: Sendable, Codable {
     public var evaluateEvery: Int?
     public var testFraction: Double?
     public var privacy: Privacy?
+    public var selection: String?
 
     enum CodingKeys: String, CodingKey {
-        case name, sites, schema, label, model, strategy, rounds, fraction, training, standardize, seed, stop, privacy
+        case name, sites, schema, label, model, strategy, rounds, fraction, training, standardize, seed, stop, privacy, selection
         case minSites = "min_sites"
         case roundTimeoutSeconds = "round_timeout_seconds"
         case waitForSitesSeconds = "wait_for_sites_seconds"
@@ -207,6 +209,12 @@ public struct JobFile: Sendable, Codable {
         }
         spec.rounds = self.rounds ?? spec.rounds
         spec.fraction = self.fraction ?? spec.fraction
+        if let sel = self.selection {
+            guard let policy = SelectionPolicy(rawValue: sel) else {
+                throw bad("selection", "'\(sel)' is not one of \(SelectionPolicy.names.joined(separator: ", "))")
+            }
+            spec.selection = policy
+        }
         if let t = self.training {
             if t.localEpochs != nil && t.localSteps != nil { throw bad("training", "give local_epochs or local_steps, not both") }
             var cfg = spec.training

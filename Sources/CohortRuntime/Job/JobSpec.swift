@@ -33,6 +33,8 @@ public struct JobSpec: Sendable, Hashable, Codable {
     public var waitForSitesSeconds: Int
     /// Differential privacy (nil: none). Sites with a privacy budget refuse jobs without it.
     public var privacy: PrivacySettings?
+    /// How each round's participants are chosen.
+    public var selection: SelectionPolicy = .uniform
 
     public init(
         name: String, sites: [String] = [], minimumSites: Int = 1, model: ModelSpec.Kind = .mlp, hidden: [Int] = [64, 32],
@@ -87,7 +89,8 @@ public struct JobSpec: Sendable, Hashable, Codable {
     /// Round-loop settings.
     public var runSettings: RunSettings {
         RunSettings(rounds: self.rounds, fraction: self.fraction, minimumSites: self.minimumSites, training: self.training,
-                    seed: self.seed, evaluateEvery: self.evaluateEvery, target: self.stop, privacy: self.privacy)
+                    seed: self.seed, evaluateEvery: self.evaluateEvery, target: self.stop, privacy: self.privacy,
+                    selection: self.selection)
             .applying(self.strategy)
     }
 

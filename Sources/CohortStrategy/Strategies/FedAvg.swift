@@ -66,3 +66,38 @@ public struct FedAvgM: DeltaServerRule {
         return next
     }
 }
+
+/// Cyclic training (as in FLamby's "Cyclic" baseline; cf. Chang et al., "Distributed deep learning networks among
+/// institutions for medical imaging", JAMIA 2018): each round one site, in name order, trains from the current model
+/// and its result becomes the next model. Sites that do not answer are skipped (the model is left unchanged).
+public struct Cyclic: DeltaServerRule {
+    public init() {}
+
+    public var name: String { "cyclic" }
+
+    public func initialState(for global: ModelParameters) -> Int { 0 }
+
+    public func configureRound(_ context: RoundContext) -> RoundPlan {
+        var c = context
+        c.selection = .roundRobin
+        return RoundPlan(
+            round: context.round, participants: Self.select(c, count: 1),
+            instructions: TrainInstructions(round: context.round, training: context.training, seed: context.seed),
+            availableCount: context.available.count)
+    }
+
+    public func makeAggregator(for plan: RoundPlan, global: ModelParameters) -> WeightedDeltaAggregator {
+        WeightedDeltaAggregator(parameterCount: global.count, expectedSites: Set(plan.participants))
+    }
+
+    public func finishRound(global: ModelParameters, aggregator: WeightedDeltaAggregator, state: inout Int) -> ModelParameters {
+        self.apply(meanDelta: aggregator.meanDelta, to: global, state: &state)
+    }
+
+    public func apply(meanDelta: [Float], to global: ModelParameters, state: inout Int) -> ModelParameters {
+        state += 1
+        var next = global
+        next.flat.addScaled(meanDelta, by: 1)
+        return next
+    }
+}

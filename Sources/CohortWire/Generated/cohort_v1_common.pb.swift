@@ -286,6 +286,12 @@ public nonisolated struct Cohort_V1_JobSpec: @unchecked Sendable {
   /// Clears the value of `privacy`. Subsequent reads from it will return its default value.
   public mutating func clearPrivacy() {_uniqueStorage()._privacy = nil}
 
+  /// uniform (default) | weighted | round-robin | availability
+  public var selection: String {
+    get {_storage._selection}
+    set {_uniqueStorage()._selection = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -790,7 +796,7 @@ nonisolated extension Cohort_V1_EvaluationSummary: SwiftProtobuf.Message, SwiftP
 
 nonisolated extension Cohort_V1_JobSpec: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".JobSpec"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}sites\0\u{3}min_sites\0\u{1}model\0\u{3}schema_yaml\0\u{1}label\0\u{1}standardize\0\u{1}strategy\0\u{1}rounds\0\u{1}fraction\0\u{1}training\0\u{1}seed\0\u{3}round_timeout_seconds\0\u{1}stop\0\u{3}evaluate_every\0\u{3}test_fraction\0\u{3}wait_for_sites_seconds\0\u{3}no_evaluation\0\u{1}privacy\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}sites\0\u{3}min_sites\0\u{1}model\0\u{3}schema_yaml\0\u{1}label\0\u{1}standardize\0\u{1}strategy\0\u{1}rounds\0\u{1}fraction\0\u{1}training\0\u{1}seed\0\u{3}round_timeout_seconds\0\u{1}stop\0\u{3}evaluate_every\0\u{3}test_fraction\0\u{3}wait_for_sites_seconds\0\u{3}no_evaluation\0\u{1}privacy\0\u{1}selection\0")
 
   fileprivate class _StorageClass {
     var _name: String = String()
@@ -812,6 +818,7 @@ nonisolated extension Cohort_V1_JobSpec: SwiftProtobuf.Message, SwiftProtobuf._M
     var _waitForSitesSeconds: UInt32 = 0
     var _noEvaluation: Bool = false
     var _privacy: Cohort_V1_PrivacyConfig? = nil
+    var _selection: String = String()
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -841,6 +848,7 @@ nonisolated extension Cohort_V1_JobSpec: SwiftProtobuf.Message, SwiftProtobuf._M
       _waitForSitesSeconds = source._waitForSitesSeconds
       _noEvaluation = source._noEvaluation
       _privacy = source._privacy
+      _selection = source._selection
     }
   }
 
@@ -878,6 +886,7 @@ nonisolated extension Cohort_V1_JobSpec: SwiftProtobuf.Message, SwiftProtobuf._M
         case 17: try { try decoder.decodeSingularUInt32Field(value: &_storage._waitForSitesSeconds) }()
         case 18: try { try decoder.decodeSingularBoolField(value: &_storage._noEvaluation) }()
         case 19: try { try decoder.decodeSingularMessageField(value: &_storage._privacy) }()
+        case 20: try { try decoder.decodeSingularStringField(value: &_storage._selection) }()
         default: break
         }
       }
@@ -947,6 +956,9 @@ nonisolated extension Cohort_V1_JobSpec: SwiftProtobuf.Message, SwiftProtobuf._M
       try { if let v = _storage._privacy {
         try visitor.visitSingularMessageField(value: v, fieldNumber: 19)
       } }()
+      if !_storage._selection.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._selection, fieldNumber: 20)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -975,6 +987,7 @@ nonisolated extension Cohort_V1_JobSpec: SwiftProtobuf.Message, SwiftProtobuf._M
         if _storage._waitForSitesSeconds != rhs_storage._waitForSitesSeconds {return false}
         if _storage._noEvaluation != rhs_storage._noEvaluation {return false}
         if _storage._privacy != rhs_storage._privacy {return false}
+        if _storage._selection != rhs_storage._selection {return false}
         return true
       }
       if !storagesAreEqual {return false}
