@@ -82,10 +82,20 @@ actor JobRunner {
         }
         do {
             let sites = try await self.prepare(job.id, spec, logger: logger)
+            // Robust rules' initialisers trap on impossible parameters: check them against the sites that joined.
+            do throws(StrategySpecError) { try spec.strategy.validate(siteCount: sites.count) } catch {
+                throw JobFailure(message: "strategy \(spec.strategy.name): \(error.description)")
+            }
             let finalSHA: String
             switch spec.strategy {
             case .fedAvg(let lr): finalSHA = try await self.rounds(FedAvg(serverLearningRate: lr), job: job.id, spec: spec, sites: sites, logger: logger)
             case .fedAvgM(let lr, let m): finalSHA = try await self.rounds(FedAvgM(serverLearningRate: lr, momentum: m), job: job.id, spec: spec, sites: sites, logger: logger)
+            case .median: finalSHA = try await self.rounds(CoordinateMedian(), job: job.id, spec: spec, sites: sites, logger: logger)
+            case .trimmedMean(let beta): finalSHA = try await self.rounds(TrimmedMean(trimFraction: beta), job: job.id, spec: spec, sites: sites, logger: logger)
+            case .krum(let f): finalSHA = try await self.rounds(Krum(byzantine: f), job: job.id, spec: spec, sites: sites, logger: logger)
+            case .multiKrum(let f, let m): finalSHA = try await self.rounds(Krum(byzantine: f, selected: m), job: job.id, spec: spec, sites: sites, logger: logger)
+            case .bulyan(let f): finalSHA = try await self.rounds(Bulyan(byzantine: f), job: job.id, spec: spec, sites: sites, logger: logger)
+            case .normBound(let k, let mode): finalSHA = try await self.rounds(NormBound(multiple: k, mode: mode), job: job.id, spec: spec, sites: sites, logger: logger)
             }
             self.finish(job.id, status: .finished, message: nil, finalSHA: finalSHA)
             await self.announceEnd(job.id, sites: sites.map(\.name), status: "finished")

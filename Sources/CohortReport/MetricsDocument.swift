@@ -47,9 +47,11 @@ public struct MetricsDocument: Sendable, Codable {
         public var failures: [SiteFailureRecord]
         public var trainingLoss: Double?
         public var modelSHA256: String
+        /// What a robust aggregation rule did beyond excluding sites (e.g. clipped updates); absent when nothing.
+        public var notes: [String]?
 
         enum CodingKeys: String, CodingKey {
-            case round, global, sites, participants, aggregated, failures
+            case round, global, sites, participants, aggregated, failures, notes
             case siteMean = "site_mean"
             case trainingLoss = "training_loss"
             case modelSHA256 = "model_sha256"

@@ -128,6 +128,15 @@ extension Cohort_V1_JobSpec {
         case .fedAvgM(let lr, let mom):
             s.serverLearningRate = lr
             s.momentum = mom
+        case .median: break
+        case .trimmedMean(let beta): s.trimFraction = beta
+        case .krum(let f), .bulyan(let f): s.byzantine = UInt32(f)
+        case .multiKrum(let f, let m):
+            s.byzantine = UInt32(f)
+            s.selected = UInt32(m ?? 0)
+        case .normBound(let k, let mode):
+            s.normMultiple = k
+            s.normMode = mode.rawValue
         }
         self.strategy = s
         self.rounds = UInt32(j.rounds)
@@ -158,9 +167,22 @@ extension Cohort_V1_JobSpec {
         guard let standardize = StandardizeMode(rawValue: self.standardize.isEmpty ? "per-site" : self.standardize) else {
             throw WireError(.invalidMessage, "unknown standardisation '\(self.standardize)'")
         }
-        guard let strategy = StrategySpec(name: self.strategy.name, serverLearningRate: self.strategy.serverLearningRate,
-                                          momentum: self.strategy.momentum) else {
-            throw WireError(.invalidMessage, "unknown strategy '\(self.strategy.name)'")
+        let st = self.strategy
+        var normMode: NormBound.Mode?
+        if !st.normMode.isEmpty {
+            guard let m = NormBound.Mode(rawValue: st.normMode) else {
+                throw WireError(.invalidMessage, "unknown norm bounding mode '\(st.normMode)'")
+            }
+            normMode = m
+        }
+        guard let strategy = StrategySpec(
+            name: st.name, serverLearningRate: st.serverLearningRate, momentum: st.momentum, byzantine: Int(st.byzantine),
+            selected: st.selected == 0 ? nil : Int(st.selected), trimFraction: st.trimFraction,
+            normMultiple: st.normMultiple == 0 ? nil : st.normMultiple, normMode: normMode) else {
+            throw WireError(.invalidMessage, "unknown strategy '\(st.name)'")
+        }
+        do throws(StrategySpecError) { try strategy.validate() } catch {
+            throw WireError(.invalidMessage, "strategy \(st.name): \(error.description)")
         }
         var stop: MetricTarget?
         if self.hasStop && !self.stop.metric.isEmpty {

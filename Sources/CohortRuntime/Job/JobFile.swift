@@ -14,6 +14,9 @@ import Yams
 /// label: readmitted_30d                # optional
 /// model: {kind: mlp, hidden: [64, 32], activation: relu}
 /// strategy: {name: fedavg}             # or {name: fedavgm, server_learning_rate: 1, momentum: 0.9}
+///                                      # robust: {name: median} | {name: trimmed-mean, trim_fraction: 0.1}
+///                                      # | {name: krum, byzantine: 2} | {name: multi-krum, byzantine: 2, selected: 8}
+///                                      # | {name: bulyan, byzantine: 2} | {name: norm-bound, norm_multiple: 3, norm_mode: clip}
 /// rounds: 20
 /// fraction: 1.0
 /// training: {local_epochs: 1, batch_size: 32, optimizer: sgd, learning_rate: 0.1, momentum: 0, l2: 0, mu: 0}
@@ -36,9 +39,22 @@ public struct JobFile: Sendable, Codable {
         public var name: String
         public var serverLearningRate: Float?
         public var momentum: Float?
+        /// Assumed Byzantine sites (krum, multi-krum, bulyan).
+        public var byzantine: Int?
+        /// Updates Multi-Krum averages (default n - f).
+        public var selected: Int?
+        /// β of the trimmed mean.
+        public var trimFraction: Double?
+        /// Norm bound as a multiple of the round's median norm.
+        public var normMultiple: Double?
+        /// clip | drop.
+        public var normMode: String?
         enum CodingKeys: String, CodingKey {
-            case name, momentum
+            case name, momentum, byzantine, selected
             case serverLearningRate = "server_learning_rate"
+            case trimFraction = "trim_fraction"
+            case normMultiple = "norm_multiple"
+            case normMode = "norm_mode"
         }
     }
 
@@ -153,7 +169,14 @@ public struct JobFile: Sendable, Codable {
             }
         }
         if let s = self.strategy {
-            guard let st = StrategySpec(name: s.name, serverLearningRate: s.serverLearningRate, momentum: s.momentum) else {
+            var mode: NormBound.Mode?
+            if let m = s.normMode {
+                guard let parsed = NormBound.Mode(rawValue: m) else { throw bad("strategy.norm_mode", "'\(m)' is not clip or drop") }
+                mode = parsed
+            }
+            guard let st = StrategySpec(name: s.name, serverLearningRate: s.serverLearningRate, momentum: s.momentum,
+                                        byzantine: s.byzantine, selected: s.selected, trimFraction: s.trimFraction,
+                                        normMultiple: s.normMultiple, normMode: mode) else {
                 throw bad("strategy.name", "'\(s.name)' is not one of \(StrategySpec.names.joined(separator: ", "))")
             }
             spec.strategy = st

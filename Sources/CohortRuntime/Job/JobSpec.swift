@@ -115,6 +115,9 @@ public struct JobSpec: Sendable, Hashable, Codable {
         guard self.roundTimeoutSeconds > 0 else { throw bad("round_timeout_seconds", "must be positive") }
         guard (0..<1).contains(self.testFraction) else { throw bad("test_fraction", "must be in [0, 1)") }
         guard self.evaluateEvery >= 0 else { throw bad("evaluate_every", "must be 0 (never) or positive") }
+        do throws(StrategySpecError) { try self.strategy.validate(siteCount: self.sites.isEmpty ? nil : self.sites.count) } catch {
+            throw bad("strategy.\(error.key)", error.message)
+        }
         if self.standardize == .global {
             throw bad("standardize", "global standardisation over the network needs federated statistics; use per-site or none")
         }

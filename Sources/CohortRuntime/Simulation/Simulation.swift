@@ -16,10 +16,12 @@ public struct SimulationConfig: Sendable {
     public var standardize: StandardizeMode
     /// Also train the local-only and centralized baselines.
     public var baselines: Bool
+    /// Sites that attack the federation (robustness experiments); nil: none.
+    public var attack: AttackSpec?
 
     public init(model: ModelSpec.Kind = .logistic, hidden: [Int] = [], activation: ModelSpec.Activation = .relu,
                 strategy: StrategySpec = .fedAvg(), settings: RunSettings, dropoutRate: Double = 0,
-                standardize: StandardizeMode = .perSite, baselines: Bool = true) {
+                standardize: StandardizeMode = .perSite, baselines: Bool = true, attack: AttackSpec? = nil) {
         self.model = model
         self.hidden = hidden
         self.activation = activation
@@ -28,6 +30,7 @@ public struct SimulationConfig: Sendable {
         self.dropoutRate = dropoutRate
         self.standardize = standardize
         self.baselines = baselines
+        self.attack = attack
     }
 }
 
@@ -75,6 +78,8 @@ public struct SimulationResult: Sendable {
     /// Wall-clock seconds: federated training, baselines.
     public var federatedSeconds: Double
     public var baselineSeconds: Double
+    /// The attacking sites (empty without an attack).
+    public var attackers: [String] = []
 }
 
 /// A federation simulated in one process: the same controller, strategy and site executor as a deployment, with
@@ -95,12 +100,25 @@ public enum Simulation {
         let initial = network.initialParameters(rng: &initRng)
         let executors = encodedSites.map { SiteExecutor(name: $0.name, network: network, train: $0.train, test: $0.test) }
         let siteInfos = encodedSites.map { SiteInfo(name: $0.name, trainCount: $0.train.count) }
-        let connector = InProcessSites(executors: executors, dropoutRate: config.dropoutRate, seed: config.settings.seed)
+        let attackers = config.attack?.chooseAttackers(among: siteInfos.map(\.name), seed: config.settings.seed) ?? []
+        // Label flippers train honestly on corrupted labels; baselines and evaluation keep every site's clean data.
+        let trainers = executors.map { e in
+            guard config.attack?.kind == .labelFlip, attackers.contains(e.name) else { return e }
+            return SiteExecutor(name: e.name, network: e.network, train: AttackSpec.flippingLabels(e.trainingData), test: e.testData)
+        }
+        let connector = InProcessSites(executors: trainers, dropoutRate: config.dropoutRate, seed: config.settings.seed)
 
-        progress(.phase("federated training (\(config.strategy), \(encodedSites.count) sites, \(config.settings.rounds) rounds)"))
+        let attackNote = config.attack.map { ", attack: \($0) (\(attackers.joined(separator: ", ")))" } ?? ""
+        progress(.phase("federated training (\(config.strategy), \(encodedSites.count) sites, \(config.settings.rounds) rounds\(attackNote))"))
         let clock = ContinuousClock()
         let t0 = clock.now
-        let (records, final) = try await self.federate(config: config, initial: initial, sites: siteInfos, connector: connector, progress: progress)
+        let (records, final): ([RoundRecord], RunCheckpoint<AnyServerState>)
+        if let attack = config.attack, attack.kind != .labelFlip {
+            let attacking = AttackingSites(base: connector, attack: attack, attackers: Set(attackers), seed: config.settings.seed)
+            (records, final) = try await self.federate(config: config, initial: initial, sites: siteInfos, connector: attacking, progress: progress)
+        } else {
+            (records, final) = try await self.federate(config: config, initial: initial, sites: siteInfos, connector: connector, progress: progress)
+        }
         let federatedSeconds = (clock.now - t0).seconds
         let finalEval = await connector.evaluate(round: final.round, sites: siteInfos.map(\.name), global: final.global)
         guard let finalAggregate = EvaluationAggregate(finalEval.results) else {
@@ -134,7 +152,7 @@ public enum Simulation {
             local: local, centralized: central.flatMap { EvaluationAggregate($0.evaluations) },
             centralizedModel: central?.model, sharedEncoder: shared,
             encoders: Dictionary(uniqueKeysWithValues: encodedSites.map { ($0.name, $0.encoder) }),
-            federatedSeconds: federatedSeconds, baselineSeconds: baselineSeconds)
+            federatedSeconds: federatedSeconds, baselineSeconds: baselineSeconds, attackers: attackers)
     }
 
     /// The randomness of a job's initial model: the seed only.
@@ -143,15 +161,32 @@ public enum Simulation {
     }
 
     /// Runs federated training with the strategy a spec names.
+    ///
+    /// - Throws: ``StrategySpecError`` if the strategy's parameters cannot work with these sites (e.g. Bulyan with
+    ///   fewer than `4f + 3` sites).
     public static func federate(
         config: SimulationConfig, initial: ModelParameters, sites: [SiteInfo], connector: some SiteConnector,
         progress: @Sendable (SimulationEvent) -> Void = { _ in }
     ) async throws -> (records: [RoundRecord], final: RunCheckpoint<AnyServerState>) {
+        // Checked before a strategy is built: robust rules' initialisers trap on impossible parameters.
+        try config.strategy.validate(siteCount: sites.count)
         switch config.strategy {
         case .fedAvg(let lr):
             return try await self.federate(FedAvg(serverLearningRate: lr), config: config, initial: initial, sites: sites, connector: connector, progress: progress)
         case .fedAvgM(let lr, let m):
             return try await self.federate(FedAvgM(serverLearningRate: lr, momentum: m), config: config, initial: initial, sites: sites, connector: connector, progress: progress)
+        case .median:
+            return try await self.federate(CoordinateMedian(), config: config, initial: initial, sites: sites, connector: connector, progress: progress)
+        case .trimmedMean(let beta):
+            return try await self.federate(TrimmedMean(trimFraction: beta), config: config, initial: initial, sites: sites, connector: connector, progress: progress)
+        case .krum(let f):
+            return try await self.federate(Krum(byzantine: f), config: config, initial: initial, sites: sites, connector: connector, progress: progress)
+        case .multiKrum(let f, let m):
+            return try await self.federate(Krum(byzantine: f, selected: m), config: config, initial: initial, sites: sites, connector: connector, progress: progress)
+        case .bulyan(let f):
+            return try await self.federate(Bulyan(byzantine: f), config: config, initial: initial, sites: sites, connector: connector, progress: progress)
+        case .normBound(let k, let mode):
+            return try await self.federate(NormBound(multiple: k, mode: mode), config: config, initial: initial, sites: sites, connector: connector, progress: progress)
         }
     }
 

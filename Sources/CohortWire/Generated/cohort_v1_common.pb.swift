@@ -306,12 +306,27 @@ public nonisolated struct Cohort_V1_StrategyConfig: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  /// fedavg | fedavgm
+  /// fedavg | fedavgm | median | trimmed-mean | krum | multi-krum | bulyan | norm-bound
   public var name: String = String()
 
   public var serverLearningRate: Float = 0
 
   public var momentum: Float = 0
+
+  /// assumed Byzantine sites f (krum, multi-krum, bulyan)
+  public var byzantine: UInt32 = 0
+
+  /// updates Multi-Krum averages; 0: n - f
+  public var selected: UInt32 = 0
+
+  /// beta of trimmed-mean
+  public var trimFraction: Double = 0
+
+  /// norm-bound: multiple of the round's median norm; 0: default (3)
+  public var normMultiple: Double = 0
+
+  /// norm-bound: clip | drop; empty: clip
+  public var normMode: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -923,7 +938,7 @@ nonisolated extension Cohort_V1_ModelConfig: SwiftProtobuf.Message, SwiftProtobu
 
 nonisolated extension Cohort_V1_StrategyConfig: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".StrategyConfig"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{3}server_learning_rate\0\u{1}momentum\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{3}server_learning_rate\0\u{1}momentum\0\u{1}byzantine\0\u{1}selected\0\u{3}trim_fraction\0\u{3}norm_multiple\0\u{3}norm_mode\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -934,6 +949,11 @@ nonisolated extension Cohort_V1_StrategyConfig: SwiftProtobuf.Message, SwiftProt
       case 1: try { try decoder.decodeSingularStringField(value: &self.name) }()
       case 2: try { try decoder.decodeSingularFloatField(value: &self.serverLearningRate) }()
       case 3: try { try decoder.decodeSingularFloatField(value: &self.momentum) }()
+      case 4: try { try decoder.decodeSingularUInt32Field(value: &self.byzantine) }()
+      case 5: try { try decoder.decodeSingularUInt32Field(value: &self.selected) }()
+      case 6: try { try decoder.decodeSingularDoubleField(value: &self.trimFraction) }()
+      case 7: try { try decoder.decodeSingularDoubleField(value: &self.normMultiple) }()
+      case 8: try { try decoder.decodeSingularStringField(value: &self.normMode) }()
       default: break
       }
     }
@@ -949,6 +969,21 @@ nonisolated extension Cohort_V1_StrategyConfig: SwiftProtobuf.Message, SwiftProt
     if self.momentum.bitPattern != 0 {
       try visitor.visitSingularFloatField(value: self.momentum, fieldNumber: 3)
     }
+    if self.byzantine != 0 {
+      try visitor.visitSingularUInt32Field(value: self.byzantine, fieldNumber: 4)
+    }
+    if self.selected != 0 {
+      try visitor.visitSingularUInt32Field(value: self.selected, fieldNumber: 5)
+    }
+    if self.trimFraction.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.trimFraction, fieldNumber: 6)
+    }
+    if self.normMultiple.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.normMultiple, fieldNumber: 7)
+    }
+    if !self.normMode.isEmpty {
+      try visitor.visitSingularStringField(value: self.normMode, fieldNumber: 8)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -956,6 +991,11 @@ nonisolated extension Cohort_V1_StrategyConfig: SwiftProtobuf.Message, SwiftProt
     if lhs.name != rhs.name {return false}
     if lhs.serverLearningRate != rhs.serverLearningRate {return false}
     if lhs.momentum != rhs.momentum {return false}
+    if lhs.byzantine != rhs.byzantine {return false}
+    if lhs.selected != rhs.selected {return false}
+    if lhs.trimFraction != rhs.trimFraction {return false}
+    if lhs.normMultiple != rhs.normMultiple {return false}
+    if lhs.normMode != rhs.normMode {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
