@@ -82,6 +82,10 @@ actor JobRunner {
         }
         do {
             let sites = try await self.prepare(job.id, spec, logger: logger)
+            // Robust rules' initialisers trap on impossible parameters: check them against the sites that joined.
+            do throws(StrategySpecError) { try spec.strategy.validate(siteCount: sites.count) } catch {
+                throw JobFailure(message: "strategy \(spec.strategy.name): \(error.description)")
+            }
             let (finalSHA, privacy) = try await StrategyOpener.open(
                 spec.strategy, privacy: spec.runSettings.privacy, noiseSites: spec.minimumSites, noise: .secure,
                 visitor: RoundsVisitor(runner: self, job: job.id, spec: spec, sites: sites, logger: logger))

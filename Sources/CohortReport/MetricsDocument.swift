@@ -80,9 +80,11 @@ public struct MetricsDocument: Sendable, Codable {
         public var epsilon: Double?
         /// Bytes each aggregated site moved this round.
         public var bytes: [String: TransferBytes]?
+        /// What a robust aggregation rule did beyond excluding sites (e.g. clipped updates); absent when nothing.
+        public var notes: [String]?
 
         enum CodingKeys: String, CodingKey {
-            case round, global, sites, participants, aggregated, failures, epsilon, bytes
+            case round, global, sites, participants, aggregated, failures, epsilon, bytes, notes
             case siteMean = "site_mean"
             case trainingLoss = "training_loss"
             case modelSHA256 = "model_sha256"

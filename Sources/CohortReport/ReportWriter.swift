@@ -53,7 +53,7 @@ public enum ReportWriter {
                 round: rec.round, global: rec.evaluation?.global, siteMean: rec.evaluation?.siteMean,
                 sites: rec.evaluation?.sites ?? [:], participants: rec.participants, aggregated: rec.aggregated,
                 failures: rec.failures, trainingLoss: rec.trainingLoss.flatMap { $0.isFinite ? $0 : nil },
-                modelSHA256: rec.modelSHA256, epsilon: rec.privacy?.epsilon, bytes: rec.traffic)
+                modelSHA256: rec.modelSHA256, epsilon: rec.privacy?.epsilon, bytes: rec.traffic, notes: rec.notes)
         }
         let local = r.local.map { evals in
             MetricsDocument.Local(mean: ClassificationMetrics.mean(evals.map(\.metrics)),

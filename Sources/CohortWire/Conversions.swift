@@ -170,6 +170,9 @@ extension Cohort_V1_JobSpec {
             throw WireError(.invalidMessage, "unknown standardisation '\(self.standardize)'")
         }
         let strategy = try self.strategy.strategySpec()
+        do throws(StrategySpecError) { try strategy.validate() } catch {
+            throw WireError(.invalidMessage, "strategy \(self.strategy.name): \(error.description)")
+        }
         let privacy = self.hasPrivacy ? try self.privacy.privacySettings() : nil
         guard let selection = SelectionPolicy(rawValue: self.selection.isEmpty ? "uniform" : self.selection) else {
             throw WireError(.invalidMessage, "unknown selection policy '\(self.selection)'")
@@ -213,7 +216,15 @@ extension Cohort_V1_StrategyConfig {
             self.serverLearningRate = lr
             self.momentum = mom
         case .fedProx(let mu): self.mu = mu
-        case .cyclic: break
+        case .cyclic, .median: break
+        case .trimmedMean(let beta): self.trimFraction = beta
+        case .krum(let f), .bulyan(let f): self.byzantine = UInt32(f)
+        case .multiKrum(let f, let m):
+            self.byzantine = UInt32(f)
+            self.selected = UInt32(m ?? 0)
+        case .normBound(let k, let mode):
+            self.normMultiple = k
+            self.normMode = mode.rawValue
         case .fedOpt(_, let lr, let b1, let b2, let tau):
             self.serverLearningRate = lr
             self.beta1 = b1
@@ -229,9 +240,19 @@ extension Cohort_V1_StrategyConfig {
                            ("beta1", self.beta1), ("beta2", self.beta2), ("tau", self.tau)] where !x.isFinite || x < 0 {
             throw WireError(.invalidMessage, "strategy \(field) \(x) must be finite and not negative")
         }
+        var normMode: NormBound.Mode?
+        if !self.normMode.isEmpty {
+            guard let m = NormBound.Mode(rawValue: self.normMode) else {
+                throw WireError(.invalidMessage, "unknown norm bounding mode '\(self.normMode)'")
+            }
+            normMode = m
+        }
         guard let spec = StrategySpec(name: self.name, serverLearningRate: given(self.serverLearningRate),
                                       momentum: self.name == "fedavgm" ? self.momentum : nil, mu: given(self.mu),
-                                      beta1: given(self.beta1), beta2: given(self.beta2), tau: given(self.tau)) else {
+                                      beta1: given(self.beta1), beta2: given(self.beta2), tau: given(self.tau),
+                                      byzantine: Int(self.byzantine), selected: self.selected == 0 ? nil : Int(self.selected),
+                                      trimFraction: self.trimFraction,
+                                      normMultiple: self.normMultiple == 0 ? nil : self.normMultiple, normMode: normMode) else {
             throw WireError(.invalidMessage, "unknown strategy '\(self.name)'")
         }
         return spec

@@ -65,6 +65,33 @@ struct Simulate: AsyncParsableCommand {
     @OptionGroup(title: "Differential privacy")
     var privacy: PrivacyFlags
 
+    @Option(help: "Robust aggregation: \(StrategySpec.robustNames.joined(separator: ", ")) (instead of --strategy).")
+    var robust: String?
+
+    @Option(help: "Byzantine sites f assumed by krum, multi-krum and bulyan (default: --attackers, else 1).")
+    var byzantine: Int?
+
+    @Option(help: "Updates Multi-Krum averages (default n - f).")
+    var selected: Int?
+
+    @Option(name: .customLong("trim-fraction"), help: "Trimmed mean: fraction β trimmed at each end (default 0.1).")
+    var trimFraction: Double?
+
+    @Option(name: .customLong("norm-multiple"), help: "Norm bounding: bound as a multiple of the round's median update norm (default 3).")
+    var normMultiple: Double?
+
+    @Option(name: .customLong("norm-mode"), help: "Norm bounding: clip or drop updates above the bound (default clip).")
+    var normMode: String?
+
+    @Option(help: "Simulated attack (experiments): \(AttackSpec.Kind.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var attack: String?
+
+    @Option(help: "Number of attacking sites, chosen by the seed (with --attack).")
+    var attackers: Int?
+
+    @Option(name: .customLong("attack-magnitude"), help: "Attack strength: sign-flip factor (4), scale factor (100), noise standard deviation (10).")
+    var attackMagnitude: Double?
+
     @Option(name: .customLong("local-epochs"), help: "Local epochs per round (default 1 unless --local-steps).")
     var localEpochs: Int?
 
@@ -163,10 +190,7 @@ struct Simulate: AsyncParsableCommand {
         if self.mu != nil && self.strategy != "fedprox" {
             throw ValidationError("--mu applies to --strategy fedprox (FedProx's proximal term)")
         }
-        guard let strategy = StrategySpec(name: self.strategy, serverLearningRate: self.serverLearningRate, momentum: self.momentum,
-                                          mu: self.mu, beta1: self.serverBeta1, beta2: self.serverBeta2, tau: self.tau) else {
-            throw ValidationError("--strategy must be one of \(StrategySpec.names.joined(separator: ", ")), not '\(self.strategy)'")
-        }
+        let (strategy, attack) = try self.parsedStrategyAndAttack()
         guard let standardize = StandardizeMode(rawValue: self.standardize) else {
             throw ValidationError("--standardize must be per-site, global or none")
         }
@@ -205,8 +229,47 @@ struct Simulate: AsyncParsableCommand {
         let config = SimulationConfig(
             model: kind, hidden: kind == .mlp ? hidden : [], strategy: strategy, settings: settings,
             dropoutRate: self.dropout, standardize: standardize, baselines: !self.noBaselines,
-            siteMaxEpsilon: self.privacy.maxEpsilon)
+            siteMaxEpsilon: self.privacy.maxEpsilon, attack: attack)
         return (config, policy)
+    }
+
+    /// The strategy (`--strategy` or `--robust` with their parameters) and the simulated attack, if any.
+    func parsedStrategyAndAttack() throws -> (StrategySpec, AttackSpec?) {
+        var attack: AttackSpec?
+        if let a = self.attack {
+            guard let kind = AttackSpec.Kind(rawValue: a) else {
+                throw ValidationError("--attack must be one of \(AttackSpec.Kind.allCases.map(\.rawValue).joined(separator: ", ")), not '\(a)'")
+            }
+            guard let n = self.attackers, n > 0 else { throw ValidationError("--attack needs --attackers N (N > 0)") }
+            if let m = self.attackMagnitude, !(m.isFinite && m > 0) { throw ValidationError("--attack-magnitude must be positive") }
+            attack = AttackSpec(kind: kind, attackers: n, magnitude: self.attackMagnitude)
+        } else if self.attackers != nil || self.attackMagnitude != nil {
+            throw ValidationError("--attackers and --attack-magnitude need --attack")
+        }
+        if let r = self.robust {
+            guard StrategySpec.robustNames.contains(r) else {
+                throw ValidationError("--robust must be one of \(StrategySpec.robustNames.joined(separator: ", ")), not '\(r)'")
+            }
+            if self.strategy != "fedavg" { throw ValidationError("give --strategy or --robust, not both") }
+        }
+        let name = self.robust ?? self.strategy
+        var mode: NormBound.Mode?
+        if let m = self.normMode {
+            guard let parsed = NormBound.Mode(rawValue: m) else { throw ValidationError("--norm-mode must be clip or drop") }
+            mode = parsed
+        }
+        guard let strategy = StrategySpec(
+            name: name, serverLearningRate: self.serverLearningRate, momentum: self.momentum,
+            mu: self.mu, beta1: self.serverBeta1, beta2: self.serverBeta2, tau: self.tau,
+            byzantine: self.byzantine ?? attack?.attackers, selected: self.selected, trimFraction: self.trimFraction,
+            normMultiple: self.normMultiple, normMode: mode)
+        else {
+            throw ValidationError("--strategy must be one of \(StrategySpec.names.joined(separator: ", ")), not '\(self.strategy)'")
+        }
+        do throws(StrategySpecError) { try strategy.validate() } catch {
+            throw ValidationError("--\(error.key.replacingOccurrences(of: "_", with: "-")): \(error.message)")
+        }
+        return (strategy, attack)
     }
 
     func loadFederation(policy: ValidationPolicy) throws -> Federation {
@@ -241,6 +304,12 @@ struct Simulate: AsyncParsableCommand {
         config.settings.privacy = try self.privacy.settings(
             rounds: self.rounds, fraction: self.fraction, training: config.settings.training,
             smallestSite: federation.sites.map(\.train.rowCount).min())
+        do throws(StrategySpecError) { try config.strategy.validate(siteCount: federation.sites.count) } catch {
+            throw ValidationError("--\(error.key.replacingOccurrences(of: "_", with: "-")): \(error.message)")
+        }
+        if let a = config.attack, a.attackers >= federation.sites.count {
+            throw ValidationError("--attackers \(a.attackers) leaves no honest site among \(federation.sites.count)")
+        }
         let say: (String) -> Void = { s in if !self.quiet { Console.line(s) } }
         say("Data: \(federation.source)")
         let rows = federation.sites.reduce(0) { $0 + $1.train.rowCount + $1.test.rowCount }

@@ -91,7 +91,8 @@ public struct RoundRecord: Sendable, Hashable, Codable {
     public var round: Int
     /// Sites selected.
     public var participants: [String]
-    /// Sites whose updates were aggregated, sorted.
+    /// Sites whose updates were aggregated, sorted (accepted updates a robust rule set aside are among the
+    /// failures, code `excluded`).
     public var aggregated: [String]
     public var failures: [SiteFailureRecord]
     /// Example-weighted mean local training loss.
@@ -106,9 +107,11 @@ public struct RoundRecord: Sendable, Hashable, Codable {
     public var privacy: PrivacyStatus?
     /// Bytes each aggregated site's training task moved.
     public var traffic: [String: TransferBytes]?
+    /// What the strategy's aggregation rule did beyond excluding sites (e.g. clipped updates, a declined round).
+    public var notes: [String]?
 
     enum CodingKeys: String, CodingKey {
-        case round, participants, aggregated, failures, applied, evaluation, privacy, traffic
+        case round, participants, aggregated, failures, applied, evaluation, privacy, traffic, notes
         case trainingLoss = "training_loss"
         case modelSHA256 = "model_sha256"
     }
@@ -182,10 +185,19 @@ public struct FederatedController<S: Strategy>: Sendable {
         let failures = await connector.train(plan, global: checkpoint.global, aggregator: &aggregator)
         var next = checkpoint
         next.round = round
-        let applied = aggregator.acceptedSites.count >= max(1, self.settings.minimumSites)
+        var applied = aggregator.acceptedSites.count >= max(1, self.settings.minimumSites)
+        var outcome: RoundOutcome?
         if applied {
-            next.global = self.strategy.finishRound(global: checkpoint.global, aggregator: aggregator, state: &next.state)
+            var state = checkpoint.state
+            let o = self.strategy.completeRound(global: checkpoint.global, aggregator: aggregator, state: &state)
+            if o.isApplied {
+                next.global = o.global
+                next.state = state
+            }
+            applied = o.isApplied
+            outcome = o
         }
+        let excluded = Set(outcome?.excluded.map(\.site) ?? [])
         var evaluation: EvaluationAggregate?
         let every = self.settings.evaluateEvery
         if every > 0 && (round % every == 0 || round == self.settings.rounds) {
@@ -193,12 +205,14 @@ public struct FederatedController<S: Strategy>: Sendable {
             evaluation = EvaluationAggregate(results)
         }
         var record = RoundRecord(
-            round: round, participants: plan.participants, aggregated: aggregator.acceptedSites.sorted(),
-            failures: failures.sorted { $0.site < $1.site }.map(SiteFailureRecord.init),
+            round: round, participants: plan.participants,
+            aggregated: aggregator.acceptedSites.filter { !excluded.contains($0) }.sorted(),
+            failures: (failures + (outcome?.excluded ?? [])).sorted { $0.site < $1.site }.map(SiteFailureRecord.init),
             trainingLoss: aggregator.acceptedSites.isEmpty ? nil : SiteTrainingRecord.weightedLoss(aggregator.siteTraining),
             applied: applied, evaluation: evaluation,
             modelSHA256: Safetensors.sha256Hex(next.global.bytes),
-            privacy: (tracker ?? self.privacyTracker(sites: sites))?.status(afterRounds: round))
+            privacy: (tracker ?? self.privacyTracker(sites: sites))?.status(afterRounds: round),
+            notes: outcome.flatMap { $0.notes.isEmpty ? nil : $0.notes })
         let traffic = aggregator.siteTraining.compactMapValues(\.transfer)
         record.traffic = traffic.isEmpty ? nil : traffic
         return (record, next)

@@ -25,6 +25,13 @@ public enum StrategyOpener {
         _ spec: StrategySpec, privacy: PrivacySettings?, noiseSites: Int, noise: ServerNoise, visitor: V
     ) async throws -> V.Result {
         try privacy?.validate()
+        if spec.needsIndividualUpdates {
+            // Checked before a strategy is built: robust rules' initialisers trap on impossible parameters.
+            try spec.validate()
+            if let privacy, privacy.configuration.isServerSide || privacy.secureAggregation {
+                throw Unsupported(message: "\(spec.name) needs every site's update in the clear; it cannot be combined with central or distributed DP or secure aggregation (use local DP-SGD)")
+            }
+        }
         switch spec {
         case .fedAvg(let lr): return try await self.wrap(FedAvg(serverLearningRate: lr), privacy, noiseSites, noise, visitor)
         case .fedProx: return try await self.wrap(FedAvg(), privacy, noiseSites, noise, visitor)
@@ -37,6 +44,12 @@ public enum StrategyOpener {
                 throw Unsupported(message: "SCAFFOLD cannot be combined with central or distributed DP here (its control variates would need their own noise); use local DP-SGD or another strategy")
             }
             return try await visitor.visit(Scaffold(serverLearningRate: lr))
+        case .median: return try await visitor.visit(CoordinateMedian())
+        case .trimmedMean(let beta): return try await visitor.visit(TrimmedMean(trimFraction: beta))
+        case .krum(let f): return try await visitor.visit(Krum(byzantine: f))
+        case .multiKrum(let f, let m): return try await visitor.visit(Krum(byzantine: f, selected: m))
+        case .bulyan(let f): return try await visitor.visit(Bulyan(byzantine: f))
+        case .normBound(let k, let mode): return try await visitor.visit(NormBound(multiple: k, mode: mode))
         }
     }
 

@@ -15,9 +15,12 @@ import Yams
 /// schema: schema.yaml                  # path relative to this file
 /// label: readmitted_30d                # optional
 /// model: {kind: mlp, hidden: [64, 32], activation: relu}
-/// strategy: {name: fedavg}             # fedavg | fedavgm | fedprox | scaffold | fedadam | fedyogi | fedadagrad
+/// strategy: {name: fedavg}             # fedavg | fedavgm | fedprox | scaffold | fedadam | fedyogi | fedadagrad | cyclic
 ///                                      # with server_learning_rate, momentum (fedavgm), mu (fedprox),
 ///                                      # beta1, beta2, tau (fedadam, fedyogi, fedadagrad)
+///                                      # robust: {name: median} | {name: trimmed-mean, trim_fraction: 0.1}
+///                                      # | {name: krum, byzantine: 2} | {name: multi-krum, byzantine: 2, selected: 8}
+///                                      # | {name: bulyan, byzantine: 2} | {name: norm-bound, norm_multiple: 3, norm_mode: clip}
 /// rounds: 20
 /// fraction: 1.0
 /// selection: uniform                   # uniform | weighted | round-robin | availability
@@ -53,9 +56,22 @@ public struct JobFile: Sendable, Codable {
         public var beta1: Float?
         public var beta2: Float?
         public var tau: Float?
+        /// Assumed Byzantine sites (krum, multi-krum, bulyan).
+        public var byzantine: Int?
+        /// Updates Multi-Krum averages (default n - f).
+        public var selected: Int?
+        /// β of the trimmed mean.
+        public var trimFraction: Double?
+        /// Norm bound as a multiple of the round's median norm.
+        public var normMultiple: Double?
+        /// clip | drop.
+        public var normMode: String?
         enum CodingKeys: String, CodingKey {
-            case name, momentum, mu, beta1, beta2, tau
+            case name, momentum, mu, beta1, beta2, tau, byzantine, selected
             case serverLearningRate = "server_learning_rate"
+            case trimFraction = "trim_fraction"
+            case normMultiple = "norm_multiple"
+            case normMode = "norm_mode"
         }
     }
 
@@ -204,8 +220,15 @@ public struct JobFile: Sendable, Codable {
                              ("beta1", s.beta1), ("beta2", s.beta2), ("tau", s.tau)] {
                 if let v, !(v.isFinite && v >= 0) { throw bad("strategy.\(key)", "must be a finite number, not negative") }
             }
+            var mode: NormBound.Mode?
+            if let m = s.normMode {
+                guard let parsed = NormBound.Mode(rawValue: m) else { throw bad("strategy.norm_mode", "'\(m)' is not clip or drop") }
+                mode = parsed
+            }
             guard let st = StrategySpec(name: s.name, serverLearningRate: s.serverLearningRate, momentum: s.momentum, mu: s.mu,
-                                        beta1: s.beta1, beta2: s.beta2, tau: s.tau) else {
+                                        beta1: s.beta1, beta2: s.beta2, tau: s.tau,
+                                        byzantine: s.byzantine, selected: s.selected, trimFraction: s.trimFraction,
+                                        normMultiple: s.normMultiple, normMode: mode) else {
                 throw bad("strategy.name", "'\(s.name)' is not one of \(StrategySpec.names.joined(separator: ", "))")
             }
             spec.strategy = st

@@ -125,10 +125,16 @@ public struct JobSpec: Sendable, Hashable, Codable {
         guard self.roundTimeoutSeconds > 0 else { throw bad("round_timeout_seconds", "must be positive") }
         guard (0..<1).contains(self.testFraction) else { throw bad("test_fraction", "must be in [0, 1)") }
         guard self.evaluateEvery >= 0 else { throw bad("evaluate_every", "must be 0 (never) or positive") }
+        do throws(StrategySpecError) { try self.strategy.validate(siteCount: self.sites.isEmpty ? nil : self.sites.count) } catch {
+            throw bad("strategy.\(error.key)", error.message)
+        }
         if let p = self.privacy {
             do { try p.validate() } catch { throw bad("privacy", "\(error)") }
             if case .scaffold = self.strategy, p.configuration.isServerSide {
                 throw bad("privacy.mode", "SCAFFOLD cannot be combined with central or distributed DP; use local DP or another strategy")
+            }
+            if self.strategy.needsIndividualUpdates, p.configuration.isServerSide || p.secureAggregation {
+                throw bad("privacy.mode", "\(self.strategy.name) needs every site's update in the clear; it does not compose with central or distributed DP or secure aggregation (use local DP)")
             }
         }
         if let c = self.compression {

@@ -21,10 +21,13 @@ public struct SimulationConfig: Sendable {
     /// Every site's privacy budget (its ledger's `max_epsilon`, nothing spent yet): a site the job would take past
     /// it refuses the job, as a networked site would.
     public var siteMaxEpsilon: Double?
+    /// Sites that attack the federation (robustness experiments); nil: none.
+    public var attack: AttackSpec?
 
     public init(model: ModelSpec.Kind = .logistic, hidden: [Int] = [], activation: ModelSpec.Activation = .relu,
                 strategy: StrategySpec = .fedAvg(), settings: RunSettings, dropoutRate: Double = 0,
-                standardize: StandardizeMode = .perSite, baselines: Bool = true, siteMaxEpsilon: Double? = nil) {
+                standardize: StandardizeMode = .perSite, baselines: Bool = true, siteMaxEpsilon: Double? = nil,
+                attack: AttackSpec? = nil) {
         self.siteMaxEpsilon = siteMaxEpsilon
         self.model = model
         self.hidden = hidden
@@ -34,6 +37,7 @@ public struct SimulationConfig: Sendable {
         self.dropoutRate = dropoutRate
         self.standardize = standardize
         self.baselines = baselines
+        self.attack = attack
     }
 }
 
@@ -85,6 +89,8 @@ public struct SimulationResult: Sendable {
     /// Wall-clock seconds: federated training, baselines.
     public var federatedSeconds: Double
     public var baselineSeconds: Double
+    /// The attacking sites (empty without an attack).
+    public var attackers: [String] = []
 }
 
 /// A federation simulated in one process: the same controller, strategy and site executor as a deployment, with
@@ -111,13 +117,26 @@ public enum Simulation {
         let initial = network.initialParameters(rng: &initRng)
         let executors = encodedSites.map { SiteExecutor(name: $0.name, network: network, train: $0.train, test: $0.test) }
         let siteInfos = encodedSites.map { SiteInfo(name: $0.name, trainCount: $0.train.count) }
-        let connector = InProcessSites(executors: executors, dropoutRate: config.dropoutRate, seed: config.settings.seed)
+        let attackers = config.attack?.chooseAttackers(among: siteInfos.map(\.name), seed: config.settings.seed) ?? []
+        // Label flippers train honestly on corrupted labels; baselines and evaluation keep every site's clean data.
+        let trainers = executors.map { e in
+            guard config.attack?.kind == .labelFlip, attackers.contains(e.name) else { return e }
+            return SiteExecutor(name: e.name, network: e.network, train: AttackSpec.flippingLabels(e.trainingData), test: e.testData)
+        }
+        let connector = InProcessSites(executors: trainers, dropoutRate: config.dropoutRate, seed: config.settings.seed)
 
         let dp = config.settings.privacy.map { ", \($0.modeName) DP z = \($0.configuration.noiseMultiplier)" } ?? ""
-        progress(.phase("federated training (\(config.strategy)\(dp), \(encodedSites.count) sites, \(config.settings.rounds) rounds)"))
+        let attackNote = config.attack.map { ", attack: \($0) (\(attackers.joined(separator: ", ")))" } ?? ""
+        progress(.phase("federated training (\(config.strategy)\(dp), \(encodedSites.count) sites, \(config.settings.rounds) rounds\(attackNote))"))
         let clock = ContinuousClock()
         let t0 = clock.now
-        let (records, final) = try await self.federate(config: config, initial: initial, sites: siteInfos, connector: connector, progress: progress)
+        let (records, final): ([RoundRecord], RunCheckpoint<AnyServerState>)
+        if let attack = config.attack, attack.kind != .labelFlip {
+            let attacking = AttackingSites(base: connector, attack: attack, attackers: Set(attackers), seed: config.settings.seed)
+            (records, final) = try await self.federate(config: config, initial: initial, sites: siteInfos, connector: attacking, progress: progress)
+        } else {
+            (records, final) = try await self.federate(config: config, initial: initial, sites: siteInfos, connector: connector, progress: progress)
+        }
         let federatedSeconds = (clock.now - t0).seconds
         let finalEval = await connector.evaluate(round: final.round, sites: siteInfos.map(\.name), global: final.global)
         guard let finalAggregate = EvaluationAggregate(finalEval.results) else {
@@ -161,7 +180,7 @@ public enum Simulation {
             local: local, centralized: central.flatMap { EvaluationAggregate($0.evaluations) },
             nonPrivate: nonPrivate, refused: refused, centralizedModel: central?.model, sharedEncoder: shared,
             encoders: Dictionary(uniqueKeysWithValues: encodedSites.map { ($0.name, $0.encoder) }),
-            federatedSeconds: federatedSeconds, baselineSeconds: baselineSeconds)
+            federatedSeconds: federatedSeconds, baselineSeconds: baselineSeconds, attackers: attackers)
     }
 
     /// The sites whose privacy budget the job would exceed, with the reason (the ledger's words).
@@ -188,10 +207,14 @@ public enum Simulation {
 
     /// Runs federated training with the strategy a spec names (wrapped in central or distributed DP when the
     /// settings ask for it; simulated DP noise is seeded, so runs are reproducible).
+    ///
+    /// - Throws: ``StrategySpecError`` if the strategy's parameters cannot work with these sites (e.g. Bulyan with
+    ///   fewer than `4f + 3` sites).
     public static func federate<C: SiteConnector>(
         config: SimulationConfig, initial: ModelParameters, sites: [SiteInfo], connector: C,
         progress: @escaping @Sendable (SimulationEvent) -> Void = { _ in }
     ) async throws -> (records: [RoundRecord], final: RunCheckpoint<AnyServerState>) {
+        try config.strategy.validate(siteCount: sites.count)
         let expected = min(sites.count, max(config.settings.minimumSites, Int((config.settings.fraction * Double(sites.count)).rounded(.up))))
         return try await StrategyOpener.open(
             config.strategy, privacy: config.settings.privacy, noiseSites: config.dropoutRate > 0 ? max(1, config.settings.minimumSites) : expected,

@@ -139,6 +139,9 @@ public struct SiteFailure: Error, Sendable, Hashable, CustomStringConvertible {
         public static let rejected = Code("rejected")
         /// The result arrived after the round closed.
         public static let late = Code("late")
+        /// The update was accepted, but the strategy's robust aggregation rule set it aside (e.g. norm bounding
+        /// dropped it, or Krum did not select it).
+        public static let excluded = Code("excluded")
     }
 
     public var site: String

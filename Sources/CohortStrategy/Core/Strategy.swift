@@ -67,6 +67,32 @@ public protocol Strategy: Sendable {
 
     /// The next global model from the round's aggregate (called only when at least one update was accepted).
     func finishRound(global: ModelParameters, aggregator: Aggregator, state: inout ServerState) -> ModelParameters
+
+    /// The round's outcome: the next global model and what the rule did with the accepted updates.
+    ///
+    /// The runtime calls this instead of ``finishRound(global:aggregator:state:)``. The default wraps
+    /// ``finishRound(global:aggregator:state:)`` and reports nothing; robust rules override it to report the
+    /// updates they set aside or changed, and to decline a round whose updates are too few for their guarantee.
+    func completeRound(global: ModelParameters, aggregator: Aggregator, state: inout ServerState) -> RoundOutcome
+}
+
+/// What a strategy made of one round's accepted updates.
+public struct RoundOutcome: Sendable, Hashable {
+    /// The next global model (the current one when ``isApplied`` is false).
+    public var global: ModelParameters
+    /// Accepted updates the rule set aside, reported among the round's failures (code ``SiteFailure/Code/excluded``).
+    public var excluded: [SiteFailure]
+    /// How the rule changed accepted updates it still used (e.g. clipped norms), one line each.
+    public var notes: [String]
+    /// Whether the model changed; false when the rule declined to aggregate (too few updates for its guarantee).
+    public var isApplied: Bool
+
+    public init(global: ModelParameters, excluded: [SiteFailure] = [], notes: [String] = [], isApplied: Bool = true) {
+        self.global = global
+        self.excluded = excluded
+        self.notes = notes
+        self.isApplied = isApplied
+    }
 }
 
 /// Accumulates site updates of one round.
@@ -82,6 +108,11 @@ public protocol UpdateAggregator: Sendable {
 }
 
 extension Strategy {
+    /// Wraps ``finishRound(global:aggregator:state:)``: every accepted update is used as is.
+    public func completeRound(global: ModelParameters, aggregator: Aggregator, state: inout ServerState) -> RoundOutcome {
+        RoundOutcome(global: self.finishRound(global: global, aggregator: aggregator, state: &state))
+    }
+
     /// The default plan: the context's selection policy and training settings.
     public func configureRound(_ context: RoundContext) -> RoundPlan {
         RoundPlan(

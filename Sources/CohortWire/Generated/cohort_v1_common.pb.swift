@@ -379,9 +379,10 @@ public nonisolated struct Cohort_V1_StrategyConfig: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  /// fedavg | fedavgm | fedprox | scaffold | fedadam | fedyogi | fedadagrad
+  /// fedavg | fedavgm | fedprox | scaffold | fedadam | fedyogi | fedadagrad | cyclic
   public var name: String = String()
 
+  /// | median | trimmed-mean | krum | multi-krum | bulyan | norm-bound
   public var serverLearningRate: Float = 0
 
   public var momentum: Float = 0
@@ -395,6 +396,21 @@ public nonisolated struct Cohort_V1_StrategyConfig: Sendable {
   public var beta2: Float = 0
 
   public var tau: Float = 0
+
+  /// assumed Byzantine sites f (krum, multi-krum, bulyan)
+  public var byzantine: UInt32 = 0
+
+  /// updates Multi-Krum averages; 0: n - f
+  public var selected: UInt32 = 0
+
+  /// beta of trimmed-mean
+  public var trimFraction: Double = 0
+
+  /// norm-bound: multiple of the round's median norm; 0: default (3)
+  public var normMultiple: Double = 0
+
+  /// norm-bound: clip | drop; empty: clip
+  public var normMode: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -1151,7 +1167,7 @@ nonisolated extension Cohort_V1_ModelConfig: SwiftProtobuf.Message, SwiftProtobu
 
 nonisolated extension Cohort_V1_StrategyConfig: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".StrategyConfig"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{3}server_learning_rate\0\u{1}momentum\0\u{1}mu\0\u{1}beta1\0\u{1}beta2\0\u{1}tau\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{3}server_learning_rate\0\u{1}momentum\0\u{1}mu\0\u{1}beta1\0\u{1}beta2\0\u{1}tau\0\u{1}byzantine\0\u{1}selected\0\u{3}trim_fraction\0\u{3}norm_multiple\0\u{3}norm_mode\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1166,6 +1182,11 @@ nonisolated extension Cohort_V1_StrategyConfig: SwiftProtobuf.Message, SwiftProt
       case 5: try { try decoder.decodeSingularFloatField(value: &self.beta1) }()
       case 6: try { try decoder.decodeSingularFloatField(value: &self.beta2) }()
       case 7: try { try decoder.decodeSingularFloatField(value: &self.tau) }()
+      case 8: try { try decoder.decodeSingularUInt32Field(value: &self.byzantine) }()
+      case 9: try { try decoder.decodeSingularUInt32Field(value: &self.selected) }()
+      case 10: try { try decoder.decodeSingularDoubleField(value: &self.trimFraction) }()
+      case 11: try { try decoder.decodeSingularDoubleField(value: &self.normMultiple) }()
+      case 12: try { try decoder.decodeSingularStringField(value: &self.normMode) }()
       default: break
       }
     }
@@ -1193,6 +1214,21 @@ nonisolated extension Cohort_V1_StrategyConfig: SwiftProtobuf.Message, SwiftProt
     if self.tau.bitPattern != 0 {
       try visitor.visitSingularFloatField(value: self.tau, fieldNumber: 7)
     }
+    if self.byzantine != 0 {
+      try visitor.visitSingularUInt32Field(value: self.byzantine, fieldNumber: 8)
+    }
+    if self.selected != 0 {
+      try visitor.visitSingularUInt32Field(value: self.selected, fieldNumber: 9)
+    }
+    if self.trimFraction.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.trimFraction, fieldNumber: 10)
+    }
+    if self.normMultiple.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.normMultiple, fieldNumber: 11)
+    }
+    if !self.normMode.isEmpty {
+      try visitor.visitSingularStringField(value: self.normMode, fieldNumber: 12)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1204,6 +1240,11 @@ nonisolated extension Cohort_V1_StrategyConfig: SwiftProtobuf.Message, SwiftProt
     if lhs.beta1 != rhs.beta1 {return false}
     if lhs.beta2 != rhs.beta2 {return false}
     if lhs.tau != rhs.tau {return false}
+    if lhs.byzantine != rhs.byzantine {return false}
+    if lhs.selected != rhs.selected {return false}
+    if lhs.trimFraction != rhs.trimFraction {return false}
+    if lhs.normMultiple != rhs.normMultiple {return false}
+    if lhs.normMode != rhs.normMode {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
