@@ -80,6 +80,10 @@ public struct SecAggConfiguration: Codable, Sendable, Hashable {
     /// Bytes per masked word on the wire: `⌈modulusBits / 8⌉`.
     public var bytesPerWord: Int { (self.modulusBits + 7) / 8 }
 
+    /// Bytes of keystream per mask word: 4 when `modulusBits <= 32` (only the low bits matter, so half the PRG
+    /// output suffices), otherwise 8.
+    public var maskWordBytes: Int { self.modulusBits <= 32 ? 4 : 8 }
+
     /// The smallest `modulusBits` for which the sum of all participants' encoded inputs cannot wrap.
     public var minimumModulusBits: Int {
         let bound = Double(self.participants.count) * self.encoding.maximumMagnitude(appendsWeight: self.appendsWeight)

@@ -30,23 +30,24 @@ enum KeyDerivation {
         Self.encode([Array(label.utf8), Array(session.utf8)] + ids.map { Array($0.utf8) })
     }
 
-    static func agree(
-        _ privateKey: Curve25519.KeyAgreement.PrivateKey, _ publicKey: Curve25519.KeyAgreement.PublicKey, info: [UInt8]
-    ) throws(SecAggError) -> SymmetricKey {
+    static func sharedSecret(
+        _ privateKey: Curve25519.KeyAgreement.PrivateKey, _ publicKey: Curve25519.KeyAgreement.PublicKey
+    ) throws(SecAggError) -> SharedSecret {
         do {
-            let secret = try privateKey.sharedSecretFromKeyAgreement(with: publicKey)
-            return secret.hkdfDerivedSymmetricKey(using: SHA256.self, salt: Self.salt, sharedInfo: info, outputByteCount: 32)
+            return try privateKey.sharedSecretFromKeyAgreement(with: publicKey)
         } catch {
             throw SecAggError(code: .invalidKey, message: "X25519 key agreement failed: \(error)")
         }
     }
 
-    /// The AES-GCM key for shares sent from `sender` to `recipient` (one key per direction).
-    static func shareEncryptionKey(
-        _ privateKey: Curve25519.KeyAgreement.PrivateKey, _ peer: Curve25519.KeyAgreement.PublicKey, session: String,
-        sender: String, recipient: String
-    ) throws(SecAggError) -> SymmetricKey {
-        try Self.agree(privateKey, peer, info: Self.info("share-encryption", session, [sender, recipient]))
+    static func derive(_ secret: SharedSecret, info: [UInt8]) -> SymmetricKey {
+        secret.hkdfDerivedSymmetricKey(using: SHA256.self, salt: Self.salt, sharedInfo: info, outputByteCount: 32)
+    }
+
+    /// The AES-GCM key for shares sent from `sender` to `recipient` (one key per direction), from the X25519 secret
+    /// of the two share-encryption keys (computed once per pair and used for both directions).
+    static func shareEncryptionKey(_ secret: SharedSecret, session: String, sender: String, recipient: String) -> SymmetricKey {
+        Self.derive(secret, info: Self.info("share-encryption", session, [sender, recipient]))
     }
 
     /// The 256-bit seed of the pairwise mask between two participants; `first` precedes `second` in the
@@ -55,7 +56,7 @@ enum KeyDerivation {
         _ privateKey: Curve25519.KeyAgreement.PrivateKey, _ peer: Curve25519.KeyAgreement.PublicKey, session: String,
         first: String, second: String
     ) throws(SecAggError) -> SymmetricKey {
-        try Self.agree(privateKey, peer, info: Self.info("pairwise-mask", session, [first, second]))
+        Self.derive(try Self.sharedSecret(privateKey, peer), info: Self.info("pairwise-mask", session, [first, second]))
     }
 
     /// The 256-bit key of a client's self mask, from its 32-byte seed `b_u`.

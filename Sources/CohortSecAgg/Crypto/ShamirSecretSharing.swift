@@ -4,9 +4,10 @@
 /// degree `t − 1` over the Mersenne prime field `p = 2^61 − 1`, and a share is the eight polynomial values at the
 /// holder's point `x` (its position in the participant list, from 1). Multiplication uses one 64×64→128-bit product
 /// and the Mersenne reduction `2^61 ≡ 1`. Fewer than t shares are independent of the secret (each chunk is
-/// information-theoretically hidden); t shares determine it by Lagrange interpolation at 0. Interpolating the wrong
-/// number of shares gives an unrelated field element, which ``reconstruct(_:threshold:)`` detects because a correct
-/// chunk is always below 2^32.
+/// information-theoretically hidden); t shares determine it by Lagrange interpolation at 0. Interpolating fewer than
+/// t shares, or shares replaced by random values, gives a uniformly random field element, which
+/// ``reconstruct(_:threshold:)`` rejects with probability 1 − 2^−29 per chunk because a correct chunk is below 2^32
+/// (the server also checks a reconstructed mask key against its advertised public key).
 public enum ShamirSecretSharing {
     /// The field modulus `2^61 − 1`.
     public static let prime: UInt64 = (1 << 61) - 1

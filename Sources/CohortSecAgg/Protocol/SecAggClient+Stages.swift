@@ -41,9 +41,9 @@ extension SecAggClient {
                 continue
             }
             let recipient = config.participants[v]
-            let peer = try Curve25519.KeyAgreement.PublicKey.parse(keys[v]!.encryptionKey)
-            let key = try KeyDerivation.shareEncryptionKey(
-                encryptionKey, peer, session: config.sessionID, sender: self.participant, recipient: recipient)
+            let secret = try KeyDerivation.sharedSecret(encryptionKey, try Curve25519.KeyAgreement.PublicKey.parse(keys[v]!.encryptionKey))
+            let key = KeyDerivation.shareEncryptionKey(secret, session: config.sessionID, sender: self.participant, recipient: recipient)
+            self.receiveKeys[v] = KeyDerivation.shareEncryptionKey(secret, session: config.sessionID, sender: recipient, recipient: self.participant)
             let ciphertext = try ShareCipher.seal(
                 selfMaskShare: selfMaskShares[h].y, keyShare: keyShares[h].y, key: key, nonce: self.randomness.bytes(12),
                 associatedData: KeyDerivation.shareAssociatedData(session: config.sessionID, sender: self.participant, recipient: recipient))
@@ -59,20 +59,17 @@ extension SecAggClient {
     /// `y_u = x_u + PRG(b_u) + Σ_{v ∈ peers, u < v} PRG(s_uv) − Σ_{v ∈ peers, v < u} PRG(s_uv)  (mod 2^bits)`.
     mutating func maskInput(_ forwarded: ForwardedShares) throws(SecAggError) -> [SecAggAction] {
         let config = self.configuration
-        guard let encryptionKey = self.encryptionKey, let maskingKey = self.maskingKey, let seed = self.selfMaskSeed else {
+        guard let maskingKey = self.maskingKey, let seed = self.selfMaskSeed else {
             throw .unexpected("client has no round secrets")
         }
         var peers = Set<Int>()
         for share in forwarded.shares {
-            guard let u = self.indexOf(share.sender), let advertised = self.neighbourKeys[u], !peers.contains(u) else {
+            guard let u = self.indexOf(share.sender), let key = self.receiveKeys[u], !peers.contains(u) else {
                 return self.abort(SecAggError(
                     code: .unknownParticipant, message: "forwarded share from '\(share.sender)', not a neighbour with keys (or twice)"))
             }
             peers.insert(u)
             do throws(SecAggError) {
-                let key = try KeyDerivation.shareEncryptionKey(
-                    encryptionKey, try Curve25519.KeyAgreement.PublicKey.parse(advertised.encryptionKey),
-                    session: config.sessionID, sender: share.sender, recipient: self.participant)
                 // The associated data names this client as the recipient: a share meant for another fails here.
                 let (b, s) = try ShareCipher.open(
                     share.ciphertext, key: key,
@@ -91,7 +88,7 @@ extension SecAggClient {
         var words = self.encodedInput
         self.encodedInput = []
         let selfKey = KeyDerivation.selfMaskKey(seed: seed, session: config.sessionID, owner: self.participant)
-        var pairKeys = [(SymmetricKey, Bool)]()
+        var pairKeys = [(key: SymmetricKey, subtract: Bool)]()
         for v in peers.sorted() {
             let peer = try Curve25519.KeyAgreement.PublicKey.parse(self.neighbourKeys[v]!.maskingKey)
             let (first, second) = self.index < v ? (self.index, v) : (v, self.index)
@@ -100,12 +97,13 @@ extension SecAggClient {
             pairKeys.append((key, v < self.index))
         }
         words.withUnsafeMutableBufferPointer { w in
-            MaskGenerator.accumulate(selfKey, into: w, subtract: false)
-            for (key, subtract) in pairKeys { MaskGenerator.accumulate(key, into: w, subtract: subtract) }
+            MaskGenerator.accumulate(selfKey, into: w, subtract: false, wordBytes: config.maskWordBytes)
+            for p in pairKeys { MaskGenerator.accumulate(p.key, into: w, subtract: p.subtract, wordBytes: config.maskWordBytes) }
             let mask = config.modulusMask
             for i in 0..<w.count { w[i] &= mask }
         }
         self.maskPeers = peers.sorted()
+        self.receiveKeys = [:]
         self.phase = .awaitingUnmaskingRequest
         return [.sendToServer(.maskedInput(MaskedInput(sender: self.participant, words: words, bytesPerWord: config.bytesPerWord)))]
     }

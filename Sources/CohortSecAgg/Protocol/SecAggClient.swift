@@ -46,6 +46,9 @@ public struct SecAggClient: Sendable {
     var heldShares: [Int: (selfMask: ShamirSecretSharing.Share, key: ShamirSecretSharing.Share)] = [:]
     /// Neighbours this client masked with (those whose shares the server forwarded).
     var maskPeers: [Int] = []
+    /// Keys for decrypting each neighbour's shares, derived in ShareKeys from the same X25519 secret as the sending
+    /// key, so each pair costs one agreement.
+    var receiveKeys: [Int: SymmetricKey] = [:]
     /// This round's self-mask seed b_u.
     var selfMaskSeed: [UInt8]?
 
@@ -141,6 +144,7 @@ public struct SecAggClient: Sendable {
         self.encodedInput = []
         self.heldShares = [:]
         self.selfMaskSeed = nil
+        self.receiveKeys = [:]
         return [.abort(error)]
     }
 

@@ -145,7 +145,7 @@ extension SecAggServer {
             try sum.withUnsafeMutableBufferPointer { (w) throws(SecAggError) in
                 for u in survivors {
                     let seed = try ShamirSecretSharing.reconstruct(self.selfMaskShares[u]!, threshold: t)
-                    MaskGenerator.accumulate(KeyDerivation.selfMaskKey(seed: seed, session: config.sessionID, owner: self.id(u)), into: w, subtract: true)
+                    MaskGenerator.accumulate(KeyDerivation.selfMaskKey(seed: seed, session: config.sessionID, owner: self.id(u)), into: w, subtract: true, wordBytes: config.maskWordBytes)
                 }
                 for v in dropped {
                     let raw = try ShamirSecretSharing.reconstruct(self.keyShares[v]!, threshold: t)
@@ -159,7 +159,7 @@ extension SecAggServer {
                         let key = try KeyDerivation.pairwiseMaskKey(
                             secret, self.maskingKeys[u]!, session: config.sessionID, first: self.id(first), second: self.id(second))
                         // Survivor u added +PRG(s_uv) if u < v and −PRG(s_uv) otherwise; take back what it added.
-                        MaskGenerator.accumulate(key, into: w, subtract: u < v)
+                        MaskGenerator.accumulate(key, into: w, subtract: u < v, wordBytes: config.maskWordBytes)
                     }
                 }
                 let mask = config.modulusMask
