@@ -48,6 +48,31 @@ struct SecAggSumTests {
         if c.stage == .maskedInputCollection { #expect(Set(result.dropped) == dropped) }
     }
 
+    @Test("dropouts at every stage of one round; traffic is counted per stage")
+    func dropoutsEverywhere() throws {
+        let config = Fixtures.configuration(n: 24, k: 8, d: 30)
+        let (inputs, weights) = Fixtures.inputs(n: 24, d: 30, seed: 17)
+        let dropped = SecAggSimulation.tolerableDropouts(configuration: config, fraction: 0.25, seed: 5).sorted()
+        #expect(dropped.count == 6)
+        let dropouts: [SecAggStage: Set<String>] = [
+            .advertiseKeys: [dropped[0]], .shareKeys: [dropped[1]], .maskedInputCollection: [dropped[2], dropped[3]],
+            .unmasking: [dropped[4], dropped[5]],
+        ]
+        let report = try SecAggSimulation.run(configuration: config, inputs: inputs, weights: weights, dropouts: dropouts, seed: 6)
+        let result = try #require(report.result)
+        let gone = Set(dropped.prefix(4))
+        let included = Set(config.participants.indices.filter { !gone.contains(config.participants[$0]) })
+        #expect(result.integerSums == Fixtures.expectedIntegers(config, inputs: inputs, weights: weights, included: included))
+        #expect(Set(result.dropped) == [dropped[2], dropped[3]])
+        #expect(Set(report.traffic.keys) == Set(SecAggStage.allCases))
+        #expect(report.traffic.values.allSatisfy { $0.clientToServer > 0 })
+        // The server's messages belong to the stage they answer; unmasking ends with the result, sent to nobody.
+        #expect(report.traffic[.unmasking]?.serverToClients == 0)
+        #expect(report.traffic.filter { $0.key != .unmasking }.values.allSatisfy { $0.serverToClients > 0 })
+        #expect(report.bytesSent[dropped[0]] == nil)
+        #expect(report.serverBytesReceived == report.bytesSent.values.reduce(0, +))
+    }
+
     @Test("the recovered weighted mean matches the plain weighted mean up to quantisation")
     func weightedMean() throws {
         let config = Fixtures.configuration(n: 12, k: 6, d: 200)
