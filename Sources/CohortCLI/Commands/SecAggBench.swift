@@ -64,10 +64,10 @@ struct SecAggBench: AsyncParsableCommand {
         let survivors = result.survivors.compactMap { ids.firstIndex(of: $0) }
         var plainSeconds = Double.infinity
         for _ in 0..<3 {
-            let start = Self.processCPUSeconds()
+            let start = ThreadCPUClock.processNow()
             var acc = ExactAccumulator(count: d)
             for u in survivors { try acc.add(inputs[u], weight: weights[u]) }
-            plainSeconds = min(plainSeconds, Self.processCPUSeconds() - start)
+            plainSeconds = min(plainSeconds, ThreadCPUClock.processNow() - start)
         }
         let siteSeconds = survivors.map { report.clientCPUSeconds[ids[$0]] ?? 0 }.reduce(0, +) / Double(survivors.count)
         let sentPerSite = Double(survivors.map { report.bytesSent[ids[$0]] ?? 0 }.reduce(0, +)) / Double(survivors.count)
@@ -78,11 +78,5 @@ struct SecAggBench: AsyncParsableCommand {
             + "\(ms(report.serverCPUSeconds)) | \(ms(plainSeconds)) | \(ratio(report.serverCPUSeconds)) | "
             + "\(ratio(report.serverCPUSeconds + siteSeconds)) | \(String(format: "%.0f (%.0f)", sentPerSite / 1e3, plainPerSite / 1e3)) | "
             + "\(String(format: "%.1f (%.1f)", Double(report.serverBytesReceived) / 1e6, plainPerSite * Double(survivors.count) / 1e6)) |"
-    }
-
-    static func processCPUSeconds() -> Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
     }
 }

@@ -12,12 +12,12 @@ import Foundation
 ///
 /// Words are added or subtracted with wrapping `UInt64` arithmetic, i.e. modulo 2^64; since 2^modulusBits divides
 /// 2^64, reducing once at the end gives the sum modulo 2^modulusBits, and the low `modulusBits` bits of a uniform
-/// word are uniform. The keystream is produced in chunks of 8,192 words (block counter in the last 8 nonce bytes,
+/// word are uniform. The keystream is produced in chunks of 2,048 words (8 or 16 KiB, so keystream and accumulators stay in L1/L2) (block counter in the last 8 nonce bytes,
 /// big-endian), so each chunk is consumed while it is still in cache: one cipher call per chunk and no per-element
 /// work beyond one load and one add.
 enum MaskGenerator {
     /// Words per keystream chunk.
-    static let chunkWords = 8192
+    static let chunkWords = 2048
     static let zeros = [UInt8](repeating: 0, count: MaskGenerator.chunkWords * 8)
 
     /// Adds (or subtracts) the mask expanded from `key` to `words`, `wordBytes` (4 or 8) of keystream per word.

@@ -41,14 +41,24 @@ extension SecAggServer {
         guard self.sharedSet.contains(u), !self.maskedSet.contains(u) else {
             throw .unexpected("'\(m.sender)' did not share keys, or sent a masked input twice")
         }
-        let mask = self.configuration.modulusMask
-        guard m.words.count == self.configuration.encodedLength, m.words.allSatisfy({ $0 & ~mask == 0 }) else {
-            throw SecAggError(code: .invalidInput, message: "masked input of '\(m.sender)' has the wrong length or range")
+        let outside = ~self.configuration.modulusMask
+        guard m.words.count == self.configuration.encodedLength else {
+            throw SecAggError(code: .invalidInput, message: "masked input of '\(m.sender)' has the wrong length")
         }
-        self.maskedSum.withUnsafeMutableBufferPointer { sum in
+        // One pass adds and checks the range; a word out of range undoes the addition (exact in wrapping arithmetic).
+        let inRange = self.maskedSum.withUnsafeMutableBufferPointer { sum in
             m.words.withUnsafeBufferPointer { y in
-                for i in 0..<sum.count { sum[i] &+= y[i] }
+                var high: UInt64 = 0
+                for i in 0..<sum.count {
+                    sum[i] &+= y[i]
+                    high |= y[i] & outside
+                }
+                if high != 0 { for i in 0..<sum.count { sum[i] &-= y[i] } }
+                return high == 0
             }
+        }
+        guard inRange else {
+            throw SecAggError(code: .invalidInput, message: "masked input of '\(m.sender)' has a word outside the modulus")
         }
         self.maskedSet.insert(u)
     }
