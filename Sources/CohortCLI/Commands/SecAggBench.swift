@@ -72,7 +72,7 @@ struct SecAggBench: AsyncParsableCommand {
         let siteSeconds = survivors.map { report.clientCPUSeconds[ids[$0]] ?? 0 }.reduce(0, +) / Double(survivors.count)
         let sentPerSite = Double(survivors.map { report.bytesSent[ids[$0]] ?? 0 }.reduce(0, +)) / Double(survivors.count)
         let plainPerSite = Double(4 * d + 8)
-        let ms = { (s: Double) in String(format: "%.1f", s * 1000) }
+        let ms = { (s: Double) in String(format: "%.2f", s * 1000) }
         let ratio = { (a: Double) in String(format: "%.1f", a / plainSeconds) }
         return "| \(n) | \(d) | \(config.neighbourhoodSize) | \(config.threshold) | \(Int(dropout * 100))% | \(ms(siteSeconds)) | "
             + "\(ms(report.serverCPUSeconds)) | \(ms(plainSeconds)) | \(ratio(report.serverCPUSeconds)) | "

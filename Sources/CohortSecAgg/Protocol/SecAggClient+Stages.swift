@@ -5,9 +5,9 @@ extension SecAggClient {
     /// encrypts each neighbour's shares.
     mutating func shareKeys(_ directory: KeyDirectory) throws(SecAggError) -> [SecAggAction] {
         let config = self.configuration
-        var keys = [Int: AdvertiseKeys]()
+        var keys = [Int: (encryption: Curve25519.KeyAgreement.PublicKey, masking: Curve25519.KeyAgreement.PublicKey)]()
         for entry in directory.entries {
-            guard let v = self.indexOf(entry.sender), self.graph.areNeighbours(self.index, v), keys[v] == nil else {
+            guard let v = self.indices[entry.sender], self.graph.areNeighbours(self.index, v), keys[v] == nil else {
                 return self.abort(SecAggError(code: .unknownParticipant, message: "key directory lists '\(entry.sender)', not a neighbour (or twice)"))
             }
             let transcript = KeyDerivation.advertisementTranscript(
@@ -15,10 +15,10 @@ extension SecAggClient {
             guard self.verifier.isValidSignature(entry.signature, for: transcript, from: entry.sender) else {
                 return self.abort(SecAggError(code: .invalidSignature, message: "keys of '\(entry.sender)' are not validly signed"))
             }
-            guard (try? Curve25519.KeyAgreement.PublicKey(rawRepresentation: entry.encryptionKey)) != nil,
-                (try? Curve25519.KeyAgreement.PublicKey(rawRepresentation: entry.maskingKey)) != nil
+            guard let encryption = try? Curve25519.KeyAgreement.PublicKey.parse(entry.encryptionKey),
+                let masking = try? Curve25519.KeyAgreement.PublicKey.parse(entry.maskingKey)
             else { return self.abort(SecAggError(code: .invalidKey, message: "keys of '\(entry.sender)' are malformed")) }
-            keys[v] = entry
+            keys[v] = (encryption, masking)
         }
         guard keys.count + 1 >= config.threshold else {
             return self.abort(SecAggError(
@@ -41,7 +41,7 @@ extension SecAggClient {
                 continue
             }
             let recipient = config.participants[v]
-            let secret = try KeyDerivation.sharedSecret(encryptionKey, try Curve25519.KeyAgreement.PublicKey.parse(keys[v]!.encryptionKey))
+            let secret = try KeyDerivation.sharedSecret(encryptionKey, keys[v]!.encryption)
             let key = KeyDerivation.shareEncryptionKey(secret, session: config.sessionID, sender: self.participant, recipient: recipient)
             self.receiveKeys[v] = KeyDerivation.shareEncryptionKey(secret, session: config.sessionID, sender: recipient, recipient: self.participant)
             let ciphertext = try ShareCipher.seal(
@@ -49,7 +49,7 @@ extension SecAggClient {
                 associatedData: KeyDerivation.shareAssociatedData(session: config.sessionID, sender: self.participant, recipient: recipient))
             out.append(EncryptedShare(sender: self.participant, recipient: recipient, ciphertext: ciphertext))
         }
-        self.neighbourKeys = keys
+        self.neighbourMaskingKeys = keys.mapValues(\.masking)
         self.selfMaskSeed = selfMaskSeed
         self.phase = .awaitingShares
         return [.sendToServer(.shareKeys(ShareKeys(sender: self.participant, shares: out)))]
@@ -64,7 +64,7 @@ extension SecAggClient {
         }
         var peers = Set<Int>()
         for share in forwarded.shares {
-            guard let u = self.indexOf(share.sender), let key = self.receiveKeys[u], !peers.contains(u) else {
+            guard let u = self.indices[share.sender], let key = self.receiveKeys[u], !peers.contains(u) else {
                 return self.abort(SecAggError(
                     code: .unknownParticipant, message: "forwarded share from '\(share.sender)', not a neighbour with keys (or twice)"))
             }
@@ -90,7 +90,7 @@ extension SecAggClient {
         let selfKey = KeyDerivation.selfMaskKey(seed: seed, session: config.sessionID, owner: self.participant)
         var pairKeys = [(key: SymmetricKey, subtract: Bool)]()
         for v in peers.sorted() {
-            let peer = try Curve25519.KeyAgreement.PublicKey.parse(self.neighbourKeys[v]!.maskingKey)
+            let peer = self.neighbourMaskingKeys[v]!
             let (first, second) = self.index < v ? (self.index, v) : (v, self.index)
             let key = try KeyDerivation.pairwiseMaskKey(
                 maskingKey, peer, session: config.sessionID, first: config.participants[first], second: config.participants[second])
@@ -118,11 +118,11 @@ extension SecAggClient {
         var survivors = Set<Int>()
         var dropped = Set<Int>()
         for id in request.survivors {
-            guard let v = self.indexOf(id) else { return refuse("unknown survivor '\(id)'") }
+            guard let v = self.indices[id] else { return refuse("unknown survivor '\(id)'") }
             guard survivors.insert(v).inserted else { return refuse("survivor '\(id)' listed twice") }
         }
         for id in request.dropped {
-            guard let v = self.indexOf(id) else { return refuse("unknown dropped client '\(id)'") }
+            guard let v = self.indices[id] else { return refuse("unknown dropped client '\(id)'") }
             guard !survivors.contains(v) else {
                 return refuse("it asks for both the self-mask share and the key share of '\(id)'")
             }

@@ -40,8 +40,9 @@ public struct SecAggClient: Sendable {
     var phase = Phase.created
     var encryptionKey: Curve25519.KeyAgreement.PrivateKey?
     var maskingKey: Curve25519.KeyAgreement.PrivateKey?
-    /// Advertised keys of neighbours, by participant index.
-    var neighbourKeys: [Int: AdvertiseKeys] = [:]
+    let indices: [String: Int]
+    /// Neighbours' verified mask-agreement public keys (s_v^PK), by participant index.
+    var neighbourMaskingKeys: [Int: Curve25519.KeyAgreement.PublicKey] = [:]
     /// Shares this client holds, by owner index: (share of b_owner, share of s_owner^SK).
     var heldShares: [Int: (selfMask: ShamirSecretSharing.Share, key: ShamirSecretSharing.Share)] = [:]
     /// Neighbours this client masked with (those whose shares the server forwarded).
@@ -89,6 +90,7 @@ public struct SecAggClient: Sendable {
         self.configuration = configuration
         self.participant = participant
         self.index = index
+        self.indices = Dictionary(uniqueKeysWithValues: configuration.participants.enumerated().map { ($1, $0) })
         self.graph = NeighbourGraph(configuration)
         self.signer = signer
         self.verifier = verifier ?? Ed25519Verifier(publicKeys: configuration.signingKeys)
@@ -147,9 +149,6 @@ public struct SecAggClient: Sendable {
         self.receiveKeys = [:]
         return [.abort(error)]
     }
-
-    /// Index of a participant id, or nil.
-    func indexOf(_ id: String) -> Int? { self.configuration.participants.firstIndex(of: id) }
 
     static func newKey(_ randomness: inout any RandomNumberGenerator & Sendable) -> Curve25519.KeyAgreement.PrivateKey {
         // Any 32 bytes are a valid X25519 private key (they are clamped).
