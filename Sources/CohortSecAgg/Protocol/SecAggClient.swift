@@ -124,19 +124,26 @@ public struct SecAggClient: Sendable {
     /// Handles a message from the server.
     ///
     /// - Throws: ``SecAggError/Code/unexpectedMessage`` for a message this client does not expect now (nothing
-    ///   changes), ``SecAggError/Code/aborted`` after the client left the round.
+    ///   changes), ``SecAggError/Code/aborted`` after the client left the round. Failures while handling an
+    ///   expected message end the client's participation and are returned as ``SecAggAction/abort(_:)``.
     public mutating func handle(_ message: SecAggMessage) throws(SecAggError) -> [SecAggAction] {
         guard self.phase != .aborted else { throw SecAggError(code: .aborted, message: "the client has left the round") }
-        switch (message, self.phase) {
-        case (.keyDirectory(let directory), .awaitingKeyDirectory):
-            return try self.shareKeys(directory)
-        case (.forwardedShares(let forwarded), .awaitingShares):
-            return try self.maskInput(forwarded)
-        case (.unmaskingRequest(let request), .awaitingUnmaskingRequest):
-            return try self.unmask(request)
-        default:
-            throw .unexpected("client '\(self.participant)' does not expect \(message.stage) message now (\(self.phase))")
+        do throws(SecAggError) {
+            switch (message, self.phase) {
+            case (.keyDirectory(let directory), .awaitingKeyDirectory):
+                return try self.shareKeys(directory)
+            case (.forwardedShares(let forwarded), .awaitingShares):
+                return try self.maskInput(forwarded)
+            case (.unmaskingRequest(let request), .awaitingUnmaskingRequest):
+                return try self.unmask(request)
+            default:
+                break
+            }
+        } catch {
+            // A cryptographic failure inside a stage (e.g. a low-order X25519 key): leave the round.
+            return self.abort(error)
         }
+        throw .unexpected("client '\(self.participant)' does not expect \(message.stage) message now (\(self.phase))")
     }
 
     /// Leaves the round with `error`.
