@@ -99,7 +99,7 @@ let package = Package(
         .target(
             name: "CohortRuntime",
             dependencies: [
-                "CohortTensor", "CohortModel", "CohortData", "CohortStrategy", "CohortPrivacy",
+                "CohortTensor", "CohortModel", "CohortData", "CohortStrategy", "CohortPrivacy", "CohortSecAgg",
                 .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: numericSettings
@@ -125,7 +125,7 @@ let package = Package(
         .target(
             name: "CohortWire",
             dependencies: [
-                "CohortModel", "CohortStrategy", "CohortRuntime", "CohortCompression",
+                "CohortModel", "CohortStrategy", "CohortRuntime", "CohortCompression", "CohortSecAgg",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
@@ -136,7 +136,8 @@ let package = Package(
         .target(
             name: "CohortCoordinator",
             dependencies: [
-                "CohortTensor", "CohortModel", "CohortData", "CohortStrategy", "CohortRuntime", "CohortWire", "CohortStore", "CohortPKI", "CohortCompression",
+                "CohortTensor", "CohortModel", "CohortData", "CohortStrategy", "CohortRuntime", "CohortWire", "CohortStore", "CohortPKI", "CohortCompression", "CohortSecAgg",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "X509", package: "swift-certificates"),
@@ -147,7 +148,9 @@ let package = Package(
         .target(
             name: "CohortSite",
             dependencies: [
-                "CohortTensor", "CohortModel", "CohortData", "CohortStrategy", "CohortRuntime", "CohortWire", "CohortStore", "CohortPKI", "CohortPrivacy", "CohortCompression",
+                "CohortTensor", "CohortModel", "CohortData", "CohortStrategy", "CohortRuntime", "CohortWire", "CohortStore", "CohortPKI", "CohortPrivacy", "CohortCompression", "CohortSecAgg",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "Logging", package: "swift-log"),

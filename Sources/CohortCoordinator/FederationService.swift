@@ -1,3 +1,4 @@
+import CohortSecAgg
 import CohortStore
 import CohortModel
 import CohortPKI
@@ -43,6 +44,7 @@ struct FederationService: Cohort_V1_Federation.SimpleServiceProtocol {
         let logger = self.context.baseLogger.with(site: site)
         let (outbound, continuation) = AsyncStream<Cohort_V1_CoordinatorEvent>.makeStream()
         let sessionID = await self.context.registry.register(identity: identity, software: "", outbound: continuation)
+        if let der = self.context.peerCertificateDER(context) { await self.context.registry.setCertificate(site: site, der) }
         self.context.records.audit(site, "site.connected", ["peer": .string(context.remotePeer), "serial": .string(identity.serialHex),
                                                             "not_after": .string(ISO8601DateFormatter().string(from: identity.notAfter))],
                                    hashes: [identity.fingerprint])
@@ -87,9 +89,48 @@ struct FederationService: Cohort_V1_Federation.SimpleServiceProtocol {
         case .prepared(let p)?:
             guard await self.context.inbox.task(p.taskID, site: identity.name) != nil else { return }
             _ = await self.context.inbox.deliver(p.taskID, .prepared(site: identity.name, trainCount: Int(p.trainCount), testCount: Int(p.testCount)))
+        case .secagg(let envelope)?:
+            try await self.handleSecAgg(envelope, from: identity)
         case nil:
             throw RPCError(code: .invalidArgument, message: "empty session event (a newer protocol version?)")
         }
+    }
+
+    /// A secure aggregation message: accepted only for an open training task of this site, and only if every
+    /// sender it names is the certificate's identity.
+    private func handleSecAgg(_ envelope: Cohort_V1_SecAggEnvelope, from identity: PeerIdentity) async throws {
+        let site = identity.name
+        guard let task = await self.context.inbox.task(envelope.taskID, site: site), task.kind == .train,
+              task.job == envelope.jobID, task.round == Int(envelope.round)
+        else {
+            self.context.records.audit(site, "secagg.late", ["task": .string(envelope.taskID), "job": .string(envelope.jobID)])
+            return
+        }
+        let message: SecAggMessage
+        do { message = try envelope.secAggMessage(sender: site) } catch {
+            self.context.records.audit(site, "message.refused", ["method": "Session.secagg", "reason": .string(error.message)])
+            return
+        }
+        let claimed: String? = switch message {
+        case .advertiseKeys(let m): m.sender
+        case .shareKeys(let m): m.shares.contains { $0.sender != m.sender } ? "" : m.sender
+        case .unmaskingResponse(let m): m.sender
+        case .maskedInput(let m): m.sender
+        default: ""
+        }
+        guard claimed == site else {
+            self.context.records.audit(site, "message.refused", ["method": "Session.secagg", "claimed": .string(claimed ?? ""),
+                                                                 "reason": "identity mismatch or a coordinator-side message"])
+            return
+        }
+        var training: SiteTrainingRecord?
+        if case .maskedInput = message {
+            training = SiteTrainingRecord(
+                examples: Int(clamping: envelope.exampleCount),
+                training: TrainingSummary(steps: Int(clamping: envelope.steps), examplesSeen: Int(clamping: envelope.examplesSeen),
+                                          meanLoss: envelope.meanLoss))
+        }
+        _ = await self.context.inbox.deliverMessage(envelope.taskID, .secagg(site: site, message: message, training: training))
     }
 
     func fetchModel(request: Cohort_V1_FetchModelRequest, response: RPCWriter<Cohort_V1_ModelChunk>, context: ServerContext) async throws {

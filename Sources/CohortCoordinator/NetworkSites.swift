@@ -33,6 +33,10 @@ struct NetworkSites: SiteConnector {
                 return plan.participants.map { SiteFailure(site: $0, code: .failed, message: "coordinator could not store the control variate") }
             }
         }
+        if let settings = plan.instructions.secureSum {
+            return await self.trainSecurely(plan, settings: settings, model: ref, instructions: instructions, global: global,
+                                            aggregator: &aggregator, logger: logger)
+        }
         let outcome = await self.collect(round: plan.round, kind: .train, sites: plan.participants, model: ref,
                                          instructions: instructions, logger: logger, customize: { task in
             if let controlRef { task.control = controlRef }
@@ -77,13 +81,20 @@ struct NetworkSites: SiteConnector {
         var failures: [SiteFailure]
     }
 
-    /// Sends one task per site and feeds arriving events to `handle` until every site answered or the deadline.
-    func collect(
+    /// Tasks sent to sites, and the collection their results arrive in.
+    struct Dispatch {
+        var collection: UUID
+        var events: AsyncStream<TaskInbox.Event>
+        var taskIDs: [String: String]
+        var pending: Set<String>
+        var failures: [SiteFailure]
+    }
+
+    /// Opens a collection and sends one task per site (sites that are not connected fail as dropped).
+    func dispatch(
         round: Int, kind: Cohort_V1_TaskKind, sites: [String], model: Cohort_V1_ModelRef?,
-        instructions: Cohort_V1_TrainInstructions?, logger: Logger, timeoutSeconds: Int? = nil,
-        customize: (inout Cohort_V1_Task) -> Void = { _ in },
-        handle: (TaskInbox.Event, inout [SiteFailure]) -> Bool
-    ) async -> Outcome {
+        instructions: Cohort_V1_TrainInstructions?, deadline: Date, customize: (inout Cohort_V1_Task) -> Void
+    ) async -> Dispatch {
         let collection = UUID()
         var taskIDs = [String: String]()  // site -> task id
         var open = [String: TaskInbox.OpenTask]()
@@ -95,8 +106,6 @@ struct NetworkSites: SiteConnector {
         let (cid, stream) = await self.context.inbox.open(open)
         var failures = [SiteFailure]()
         var pending = Set<String>()
-        let timeout = timeoutSeconds ?? self.spec.roundTimeoutSeconds
-        let deadline = Date().addingTimeInterval(TimeInterval(timeout))
         for site in sites {
             var task = Cohort_V1_Task()
             task.taskID = taskIDs[site]!
@@ -116,6 +125,23 @@ struct NetworkSites: SiteConnector {
                 failures.append(SiteFailure(site: site, code: .dropped, message: "not connected"))
             }
         }
+        return Dispatch(collection: cid, events: stream, taskIDs: taskIDs, pending: pending, failures: failures)
+    }
+
+    /// Sends one task per site and feeds arriving events to `handle` until every site answered or the deadline.
+    func collect(
+        round: Int, kind: Cohort_V1_TaskKind, sites: [String], model: Cohort_V1_ModelRef?,
+        instructions: Cohort_V1_TrainInstructions?, logger: Logger, timeoutSeconds: Int? = nil,
+        customize: (inout Cohort_V1_Task) -> Void = { _ in },
+        handle: (TaskInbox.Event, inout [SiteFailure]) -> Bool
+    ) async -> Outcome {
+        let timeout = timeoutSeconds ?? self.spec.roundTimeoutSeconds
+        let d = await self.dispatch(round: round, kind: kind, sites: sites, model: model, instructions: instructions,
+                                    deadline: Date().addingTimeInterval(TimeInterval(timeout)), customize: customize)
+        let cid = d.collection
+        let stream = d.events
+        var failures = d.failures
+        var pending = d.pending
         guard !pending.isEmpty else {
             await self.context.inbox.close(cid)
             return Outcome(failures: failures)

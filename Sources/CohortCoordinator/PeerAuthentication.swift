@@ -3,6 +3,7 @@ import CohortPKI
 import Foundation
 import GRPCCore
 import GRPCNIOTransportHTTP2
+import SwiftASN1
 import X509
 
 extension CoordinatorContext {
@@ -29,6 +30,14 @@ extension CoordinatorContext {
                            message: "a \(identity.role.rawValue) certificate may not call \(context.descriptor.fullyQualifiedMethod); this needs a \(role.rawValue) certificate")
         }
         return identity
+    }
+
+    /// The caller's client certificate in DER (after ``authenticate(_:role:)`` checked it).
+    func peerCertificateDER(_ context: ServerContext) -> [UInt8]? {
+        guard let tls = context.transportSpecific as? HTTP2ServerTransport.Posix.Context, let cert = tls.peerCertificate else { return nil }
+        var serializer = DER.Serializer()
+        do { try serializer.serialize(cert) } catch { return nil }
+        return serializer.serializedBytes
     }
 
     /// Refuses a message whose claimed sender differs from the certificate (and audits the attempt).

@@ -28,6 +28,14 @@ actor SiteRegistry {
         self.disconnectHandlers.append(handler)
     }
 
+    /// Each connected site's client certificate (DER), as TLS verified it: relayed to the other participants of a
+    /// secure aggregation round, who check it against the project CA themselves.
+    private var certificates: [String: [UInt8]] = [:]
+
+    func setCertificate(site: String, _ der: [UInt8]) { self.certificates[site] = der }
+
+    func certificate(of site: String) -> [UInt8]? { self.certificates[site] }
+
     func setCodecs(site: String, _ list: [String]) {
         self.codecs[site] = list
     }

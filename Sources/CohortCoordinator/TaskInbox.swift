@@ -1,3 +1,4 @@
+import CohortSecAgg
 import CohortStrategy
 import CohortWire
 import Foundation
@@ -34,6 +35,10 @@ actor TaskInbox {
         case failure(SiteFailure)
         /// The deadline passed (the loop decides whether progress extends it).
         case deadline
+        /// A secure aggregation message from a site (with its training report when it is the masked input).
+        case secagg(site: String, message: SecAggMessage, training: SiteTrainingRecord?)
+        /// A secure aggregation stage ran out of time (the stage's sequence number in the round).
+        case stageTimeout(Int)
     }
 
     struct OpenTask: Sendable {
@@ -95,6 +100,20 @@ actor TaskInbox {
     /// The most recent upload progress among a collection's tasks.
     func latestProgress(_ id: UUID) -> Date? {
         self.tasks.values.filter { $0.collection == id }.compactMap(\.lastProgress).max()
+    }
+
+    /// Posts any event into a collection.
+    func post(_ id: UUID, _ event: Event) {
+        self.collections[id]?.yield(event)
+    }
+
+    /// Delivers one message of a task that exchanges several (secure aggregation); the task stays open. Returns
+    /// false if the task is not open.
+    func deliverMessage(_ taskID: String, _ event: Event) -> Bool {
+        guard let t = self.tasks[taskID], let c = self.collections[t.collection] else { return false }
+        self.tasks[taskID]?.lastProgress = Date()
+        c.yield(event)
+        return true
     }
 
     /// Delivers a result; returns false if the task is not open (late or unknown).

@@ -36,7 +36,7 @@ extension SitePolicy {
         if spec.rounds > self.maxRounds {
             return PolicyRefusal(code: "policy", message: "the job asks for \(spec.rounds) rounds; this site allows at most \(self.maxRounds)")
         }
-        if self.requireSecureAggregation {
+        if self.requireSecureAggregation, spec.privacy?.secureAggregation != true {
             return PolicyRefusal(code: "policy", message: "this site requires secure aggregation and the job does not use it")
         }
         return nil

@@ -21,6 +21,7 @@ struct SiteSession: Sendable {
     let heartbeat: Duration
     let maxUpdateBytes: Int
     let software: String
+    let secagg = SecAggMailbox()
 
     var site: String { self.agent.config.name }
     var policy: SitePolicy { self.agent.config.policy }
@@ -52,6 +53,10 @@ struct SiteSession: Sendable {
                     for try await message in response.messages {
                         switch message.event {
                         case .task(let t)?: taskSink.yield(t)
+                        case .secagg(let envelope)?:
+                            if !(await self.secagg.deliver(envelope)) {
+                                self.agent.logger.warning("secure aggregation message for task \(envelope.taskID), which is not running here")
+                            }
                         case .goodbye(let g)?:
                             self.agent.logger.warning("coordinator ended the session: \(g.code): \(g.message)")
                             if g.code == "revoked" { throw SiteAgent.FatalError(message: "this site's certificate was revoked: \(g.message)") }
@@ -72,6 +77,7 @@ struct SiteSession: Sendable {
             _ = try await group.next()
             taskSink.finish()
             outgoingSink.finish()
+            await self.secagg.closeAll()
             group.cancelAll()
         }
     }
@@ -129,7 +135,7 @@ struct SiteSession: Sendable {
             do {
                 let model = try await self.fetchModel(task.model, job: task.jobID, layout: job.executor.network.layout)
                 if task.kind == .train {
-                    try await self.train(task, job: job, model: model, logger: logger)
+                    try await self.train(task, job: job, model: model, outgoing: outgoing, logger: logger)
                 } else {
                     try await self.evaluate(task, job: job, model: model, logger: logger)
                 }
@@ -166,7 +172,7 @@ struct SiteSession: Sendable {
                                                    standardize: spec.standardize, testFraction: spec.testFraction, seed: spec.seed)
                 let network = try DenseNetwork(try spec.modelSpec())
                 let executor = SiteExecutor(name: self.site, network: network, train: dataset.encoded.train, test: dataset.encoded.test,
-                                            noise: .secure)
+                                            noise: self.policy.reproducibleNoise ? .seeded : .secure)
                 prepared = PreparedJob(jobID: task.jobID, spec: spec, executor: executor, dataset: dataset)
                 logger.info("data validated: \(dataset.site.trainReport.summary)")
             } catch let e as DataError {
@@ -289,7 +295,8 @@ struct SiteSession: Sendable {
         return ModelParameters(layout: layout, flat: values)
     }
 
-    private func train(_ task: Cohort_V1_Task, job: PreparedJob, model: ModelParameters, logger: Logger) async throws {
+    private func train(_ task: Cohort_V1_Task, job: PreparedJob, model: ModelParameters,
+                       outgoing: AsyncStream<Cohort_V1_SiteEvent>.Continuation, logger: Logger) async throws {
         var instructions = try task.instructions.trainInstructions()
         instructions.round = Int(task.round)
         var siteControl: [Float]?
@@ -303,6 +310,17 @@ struct SiteSession: Sendable {
             // Kept at the site, by round, so that a round the coordinator repeats after a restart starts from the
             // same control variate as the first time.
             try RoundVectorFile.control.save(newControl, directory: self.agent.stateDirectory, job: task.jobID, round: Int(task.round))
+        }
+        if task.hasSecagg || instructions.secureSum != nil {
+            guard let settings = instructions.secureSum, task.hasSecagg else {
+                throw SiteFailure(site: self.site, code: .refused, message: "secure aggregation needs both its parameters and its encoding; the task lacks one")
+            }
+            try await self.trainSecurely(task, update: update, settings: settings, outgoing: outgoing, logger: logger)
+            return
+        }
+        if job.spec.privacy?.secureAggregation == true {
+            // Fail closed: a job that promised secure aggregation never gets this site's update in the clear.
+            throw SiteFailure(site: self.site, code: .refused, message: "the job uses secure aggregation but the task asks for the update in the clear")
         }
         let payload = UpdateEncoding.payload(of: update)
         // The bytes sent: raw Float32 (chunked straight from the vector), or the job's codec with this site's

@@ -309,6 +309,7 @@ extension Cohort_V1_TrainInstructions {
             u.noiseStddev = p.noiseStandardDeviation
             self.updatePrivacy = u
         }
+        if let s = i.secureSum { self.secureSum = Cohort_V1_SecureSum(s) }
     }
 
     /// The instructions (the server control variate travels separately), checked.
@@ -322,6 +323,7 @@ extension Cohort_V1_TrainInstructions {
             }
             i.updatePrivacy = UpdatePrivacy(clip: u.clip, noiseStandardDeviation: u.noiseStddev)
         }
+        i.secureSum = try self.secureSumSettings()
         return i
     }
 }

@@ -110,7 +110,9 @@ final class LoopbackFederation: @unchecked Sendable {  // used from one test tas
     }
 
     /// The same job run as an in-process simulation on the same files: the model it must equal, bit for bit.
-    func simulate(_ jobFile: String) async throws -> [Float] {
+    ///
+    /// - Parameter dropped: Sites that drop out of a round (by round), as they did on the network.
+    func simulate(_ jobFile: String, dropped: [Int: Set<String>] = [:]) async throws -> [Float] {
         let spec = try JobFile.load(self.dir.path(jobFile))
         let federation = try FederationLoader.directory(self.dir.path("data"), options: .init(
             schemaURL: self.dir.path("data/schema.yaml"), testFraction: spec.testFraction, seed: spec.seed))
@@ -120,8 +122,20 @@ final class LoopbackFederation: @unchecked Sendable {  // used from one test tas
         let (_, final) = try await Simulation.federate(
             config: spec.simulationConfig, initial: try spec.initialModel(),
             sites: executors.map { SiteInfo(name: $0.name, trainCount: $0.trainingData.count) },
-            connector: InProcessSites(executors: executors, seed: spec.seed))
+            connector: ScriptedDropouts(base: InProcessSites(executors: executors, seed: spec.seed), dropped: dropped))
         return final.global.flat
+    }
+
+    /// Sets a key in every site's `site.yaml` policy.
+    func setSitePolicy(_ key: String, _ value: String, sites: [String]? = nil) throws {
+        for site in sites ?? self.sites {
+            let path = "\(self.kit(site))/site.yaml"
+            var lines = try String(contentsOf: self.dir.path(path), encoding: .utf8).components(separatedBy: "\n")
+            lines.removeAll { $0.trimmingCharacters(in: .whitespaces).hasPrefix("\(key):") }
+            let i = try #require(lines.firstIndex { $0.hasPrefix("policy:") }, "\(path) has no policy section")
+            lines.insert("  \(key): \(value)", at: i + 1)
+            try self.dir.write(path, lines.joined(separator: "\n"))
+        }
     }
 
     func stopAll() {
@@ -131,5 +145,23 @@ final class LoopbackFederation: @unchecked Sendable {  // used from one test tas
     deinit {
         self.stopAll()
         self.dir.remove()
+    }
+}
+
+/// A connector whose given sites drop out of given rounds (to replay on the simulation what happened on a network).
+struct ScriptedDropouts<Base: SiteConnector>: SiteConnector {
+    let base: Base
+    let dropped: [Int: Set<String>]
+
+    func train<A: UpdateAggregator>(_ plan: RoundPlan, global: ModelParameters, aggregator: inout A) async -> [SiteFailure] {
+        let gone = self.dropped[plan.round] ?? []
+        var remaining = plan
+        remaining.participants.removeAll { gone.contains($0) }
+        return await self.base.train(remaining, global: global, aggregator: &aggregator)
+            + gone.sorted().map { SiteFailure(site: $0, code: .dropped, message: "dropped out") }
+    }
+
+    func evaluate(round: Int, sites: [String], global: ModelParameters) async -> (results: [SiteEvaluation], failures: [SiteFailure]) {
+        await self.base.evaluate(round: round, sites: sites, global: global)
     }
 }

@@ -199,8 +199,11 @@ struct PrivacyRunTests {
         for strategy: StrategySpec in [.fedProx(mu: 0.1), .scaffold(serverLearningRate: 0.5), .fedOpt(.adagrad, serverLearningRate: 0.2), .cyclic] {
             var s = spec
             s.strategy = strategy
-            s.privacy = PrivacySettings(configuration: .local(noiseMultiplier: 0.9, clip: 2), delta: 1e-5, secureAggregation: true)
+            s.privacy = PrivacySettings(configuration: .distributed(noiseMultiplier: 0.9, clip: 2), delta: 1e-5, secureAggregation: true)
             #expect(try Cohort_V1_JobSpec(s).jobSpec() == s)
+            // Secure aggregation composes with distributed DP only.
+            s.privacy = PrivacySettings(configuration: .local(noiseMultiplier: 0.9, clip: 2), delta: 1e-5, secureAggregation: true)
+            #expect(throws: (any Error).self) { try Cohort_V1_JobSpec(s).jobSpec() }
         }
         #expect(spec.runSettings.siteTraining.examplePrivacy == nil)
         var local = spec

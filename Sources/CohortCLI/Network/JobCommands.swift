@@ -51,7 +51,7 @@ struct Job: AsyncParsableCommand {
         func run() async throws {
             let d = try await AdminConnection.with(kit: self.kit) { try await $0.detail(self.id) }
             if self.json {
-                print(JobPrinting.json(d.info))
+                print(JobPrinting.json(d.info, rounds: d.rounds))
                 return
             }
             JobPrinting.printDetail(d)
@@ -116,12 +116,18 @@ struct StatusCommand: AsyncParsableCommand {
 }
 
 enum JobPrinting {
-    static func json(_ info: Cohort_V1_JobInfo) -> String {
-        let object: [String: Any] = [
+    static func json(_ info: Cohort_V1_JobInfo, rounds: [Cohort_V1_RoundInfo]? = nil) -> String {
+        var object: [String: Any] = [
             "id": info.id, "name": info.name, "status": info.status, "rounds_completed": Int(info.roundsCompleted),
             "rounds": Int(info.rounds), "message": info.message, "final_model_sha256": info.finalModelSha256,
             "submitted_by": info.submittedBy,
         ]
+        if let rounds {
+            object["rounds_detail"] = rounds.map { r -> [String: Any] in
+                ["round": Int(r.round), "participants": r.participants, "aggregated": r.aggregated,
+                 "failures": r.failures.map { ["site": $0.site, "code": $0.code, "message": $0.message] }]
+            }
+        }
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
         return String(decoding: data, as: UTF8.self)
     }

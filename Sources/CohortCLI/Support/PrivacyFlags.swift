@@ -23,6 +23,9 @@ struct PrivacyFlags: ParsableArguments {
     @Flag(name: .customLong("adaptive-clip"), help: "Central DP: adapt the clip norm to the median update norm (Andrew et al. 2021).")
     var adaptiveClip = false
 
+    @Flag(name: .customLong("secagg"), help: "With --dp distributed: combine the noised site updates with SecAgg+ secure aggregation, so the coordinator sees only their sum.")
+    var secureAggregation = false
+
     @Option(name: .customLong("max-epsilon"), help: "Every site's privacy budget: a site the job would take past it refuses the job.")
     var maxEpsilon: Double?
 
@@ -30,6 +33,7 @@ struct PrivacyFlags: ParsableArguments {
     /// which spends the most.
     func settings(rounds: Int, fraction: Double, training: TrainingConfig, smallestSite: Int?) throws -> PrivacySettings? {
         guard let mode = self.dp else {
+            if self.secureAggregation { throw ValidationError("--secagg needs --dp distributed (each site clips and noises its update before masking)") }
             if self.noiseMultiplier != nil || self.targetEpsilon != nil || self.clip != nil || self.delta != nil || self.adaptiveClip {
                 throw ValidationError("privacy options need --dp central|distributed|local")
             }
@@ -38,7 +42,7 @@ struct PrivacyFlags: ParsableArguments {
         return try PrivacyOptionsParser.settings(
             mode: mode, noiseMultiplier: self.noiseMultiplier, targetEpsilon: self.targetEpsilon, clip: self.clip, delta: self.delta,
             adaptive: self.adaptiveClip ? AdaptiveClipping.Settings(countNoiseStandardDeviation: 0) : nil,
-            secureAggregation: false, rounds: rounds, fraction: fraction, training: training, localExamples: smallestSite,
+            secureAggregation: self.secureAggregation, rounds: rounds, fraction: fraction, training: training, localExamples: smallestSite,
             keyPrefix: "--")
     }
 }

@@ -7,6 +7,9 @@
 /// - `max_rounds` (integer, default 1000): refuse jobs with more rounds.
 /// - `max_epsilon` (number, optional): refuse jobs without differential privacy at this epsilon or below.
 /// - `require_secure_aggregation` (bool, default false): refuse jobs without secure aggregation.
+/// - `reproducible_noise` (bool, default false): draw differential-privacy noise from the job seed instead of the
+///   operating system's CSPRNG. The run becomes reproducible bit for bit, and the noise protects nothing (its seed
+///   is in the job): for acceptance tests of a deployment only.
 public struct SitePolicy: Codable, Sendable, Hashable {
     /// Kinds of work a job can ask of a site.
     public enum TaskKind: String, Codable, Sendable, Hashable, CaseIterable {
@@ -28,6 +31,7 @@ public struct SitePolicy: Codable, Sendable, Hashable {
     public var maxRounds: Int
     public var maxEpsilon: Double?
     public var requireSecureAggregation: Bool
+    public var reproducibleNoise: Bool
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case allowedTasks = "allowed_tasks"
@@ -36,11 +40,13 @@ public struct SitePolicy: Codable, Sendable, Hashable {
         case maxRounds = "max_rounds"
         case maxEpsilon = "max_epsilon"
         case requireSecureAggregation = "require_secure_aggregation"
+        case reproducibleNoise = "reproducible_noise"
     }
 
     public init(allowedTasks: [TaskKind] = [.train, .evaluate], allowedModels: [ModelKind] = ModelKind.allCases,
                 minSitesPerAggregate: Int = 2, maxRounds: Int = 1000, maxEpsilon: Double? = nil,
-                requireSecureAggregation: Bool = false) {
+                requireSecureAggregation: Bool = false, reproducibleNoise: Bool = false) {
+        self.reproducibleNoise = reproducibleNoise
         self.allowedTasks = allowedTasks
         self.allowedModels = allowedModels
         self.minSitesPerAggregate = minSitesPerAggregate
@@ -61,6 +67,7 @@ public struct SitePolicy: Codable, Sendable, Hashable {
         self.maxEpsilon = try c.decodeIfPresent(Double.self, forKey: .maxEpsilon)
         self.requireSecureAggregation =
             try c.decodeIfPresent(Bool.self, forKey: .requireSecureAggregation) ?? d.requireSecureAggregation
+        self.reproducibleNoise = try c.decodeIfPresent(Bool.self, forKey: .reproducibleNoise) ?? false
     }
 
     /// Whether the policy allows a kind of task.
@@ -94,5 +101,8 @@ public struct SitePolicy: Codable, Sendable, Hashable {
             y.comment("max_epsilon: 1.0   # uncomment to require differential privacy", indent: 1)
         }
         y.field("require_secure_aggregation", self.requireSecureAggregation ? "true" : "false", indent: 1)
+        if self.reproducibleNoise {
+            y.field("reproducible_noise", "true", indent: 1, comment: "privacy noise from the job seed: reproducible, protects nothing")
+        }
     }
 }

@@ -1,4 +1,6 @@
+public import Crypto
 public import Foundation
+import SwiftASN1
 public import X509
 
 /// Checks certificates presented by peers against the project CA and reads who they are.
@@ -64,4 +66,33 @@ public struct IdentityVerifier: Sendable {
     }
 
     static func format(_ date: Date) -> String { date.formatted(.iso8601) }
+}
+
+extension IdentityVerifier {
+    /// The signing keys of participants from their DER certificates, after checking each was issued by the project
+    /// CA, is valid now, names that participant and carries the site role. Used for secure aggregation, so that the
+    /// party relaying the certificates cannot substitute its own keys.
+    ///
+    /// - Throws: ``PKIError`` naming the participant whose certificate fails a check.
+    public func siteSigningKeys(participants: [String], certificates: [[UInt8]], now: Date = Date()) throws(PKIError) -> [String: P256.Signing.PublicKey] {
+        guard participants.count == certificates.count else {
+            throw PKIError(.invalidIdentity, "\(participants.count) participants but \(certificates.count) certificates")
+        }
+        var keys = [String: P256.Signing.PublicKey]()
+        for (name, der) in zip(participants, certificates) {
+            let certificate: Certificate
+            do { certificate = try Certificate(derEncoded: der) } catch {
+                throw PKIError(.invalidIdentity, "the certificate of '\(name)' does not parse: \(error)")
+            }
+            let identity = try self.identity(of: certificate, now: now)
+            guard identity.name == name, identity.role == .site else {
+                throw PKIError(.invalidIdentity, "the certificate given for '\(name)' belongs to the \(identity.role.rawValue) '\(identity.name)'")
+            }
+            guard let key = P256.Signing.PublicKey(certificate.publicKey) else {
+                throw PKIError(.invalidIdentity, "the certificate of '\(name)' does not hold an ECDSA P-256 key")
+            }
+            keys[name] = key
+        }
+        return keys
+    }
 }

@@ -18,6 +18,10 @@ public struct PrivacySettings: Sendable, Hashable, Codable {
     /// Checks the mechanism's parameters and δ.
     public func validate() throws(PrivacyError) {
         try self.configuration.validate()
+        if self.secureAggregation, case .distributed = self.configuration.mode {} else if self.secureAggregation {
+            throw PrivacyError(.invalidArgument, "secure aggregation needs distributed DP",
+                               hint: "central DP clips each update at the coordinator, which must then see it; use mode distributed with secure_aggregation")
+        }
         if case .central(let z, let clip, let adaptive?) = self.configuration.mode {
             // The noised count takes part of the budget: the split must leave some for the update.
             _ = try AdaptiveClipping(initialClipNorm: clip, settings: adaptive).updateNoiseMultiplier(totalNoiseMultiplier: z)

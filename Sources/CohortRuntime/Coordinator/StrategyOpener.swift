@@ -60,7 +60,8 @@ public enum StrategyOpener {
         case .central(let z, let clip, let adaptive)?:
             return try await visitor.visit(CentralDP(inner, noiseMultiplier: z, clip: clip, adaptive: adaptive, noise: noise))
         case .distributed(let z, let clip)?:
-            return try await visitor.visit(DistributedDP(inner, noiseMultiplier: z, clip: clip, minimumSites: noiseSites))
+            return try await visitor.visit(DistributedDP(inner, noiseMultiplier: z, clip: clip, minimumSites: noiseSites,
+                                                         secureAggregation: privacy?.secureAggregation ?? false))
         case .local?, nil:
             return try await visitor.visit(inner)
         }

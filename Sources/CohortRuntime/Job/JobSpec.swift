@@ -99,8 +99,11 @@ public struct JobSpec: Sendable, Hashable, Codable {
 
     /// The equivalent in-process simulation settings (same seed: same model bits).
     public var simulationConfig: SimulationConfig {
-        SimulationConfig(model: self.model, hidden: self.hidden, activation: self.activation, strategy: self.strategy,
-                         settings: self.runSettings, standardize: self.standardize, baselines: false)
+        var c = SimulationConfig(model: self.model, hidden: self.hidden, activation: self.activation, strategy: self.strategy,
+                                 settings: self.runSettings, standardize: self.standardize, baselines: false)
+        // As the coordinator does: distributed DP sizes each site's noise share for the job's minimum of sites.
+        c.noiseSites = self.minimumSites
+        return c
     }
 
     /// The initial global model: a function of the seed and the model only.

@@ -31,6 +31,27 @@ public struct InProcessSites: SiteConnector {
         return rng.bernoulli(self.dropoutRate)
     }
 
+    /// Secure aggregation in-process: the same SecAgg+ state machines as the network, driven without I/O.
+    static func aggregateSecurely<A: UpdateAggregator>(
+        _ updates: [SiteUpdate], settings: SecureSumSettings, instructions: TrainInstructions, into aggregator: inout A
+    ) -> [SiteFailure] {
+        guard var secure = aggregator as? any SecureSumAggregator else {
+            return updates.map { SiteFailure(site: $0.site, code: .rejected, message: "this strategy cannot take a secure sum") }
+        }
+        switch SecureRound.simulate(updates: updates, settings: settings, seed: instructions.seed, round: instructions.round) {
+        case .success(let sum):
+            do throws(SiteFailure) {
+                try secure.acceptSecureSum(sum)
+            } catch {
+                return [error]
+            }
+            aggregator = secure as! A
+            return []
+        case .failure(let e):
+            return updates.map { SiteFailure(site: $0.site, code: .dropped, message: "secure aggregation failed: \(e)") }
+        }
+    }
+
     public func train<A: UpdateAggregator>(_ plan: RoundPlan, global: ModelParameters, aggregator: inout A) async -> [SiteFailure] {
         var failures = [SiteFailure]()
         var work = [SiteExecutor]()
@@ -57,6 +78,7 @@ public struct InProcessSites: SiteConnector {
             for e in work { residuals[e.name] = await self.state.value(site: e.name, key: "compression.residual").map(ErrorFeedback.init(residual:)) }
         }
         let knownResiduals = residuals
+        var masked = [SiteUpdate]()
         let results = await Self.boundedMap(work, concurrency: self.concurrency) { e -> Result<SiteUpdate, SiteFailure> in
             do throws(SiteFailure) {
                 let r = try e.train(global: global, instructions: instructions, siteControl: known[e.name])
@@ -82,6 +104,8 @@ public struct InProcessSites: SiteConnector {
             }
         } each: { result in
             switch result {
+            case .success(let update) where instructions.secureSum != nil:
+                masked.append(update)
             case .success(let update):
                 do throws(SiteFailure) { try aggregator.accept(update) } catch { failures.append(error) }
             case .failure(let f):
@@ -89,6 +113,9 @@ public struct InProcessSites: SiteConnector {
             }
         }
         _ = results
+        if let settings = instructions.secureSum {
+            failures += Self.aggregateSecurely(masked, settings: settings, instructions: instructions, into: &aggregator)
+        }
         return failures
     }
 

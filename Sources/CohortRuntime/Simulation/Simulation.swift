@@ -23,6 +23,9 @@ public struct SimulationConfig: Sendable {
     public var siteMaxEpsilon: Double?
     /// Sites that attack the federation (robustness experiments); nil: none.
     public var attack: AttackSpec?
+    /// Distributed DP: how many sites' noise shares make up the full noise (nil: the sites expected per round, or
+    /// the minimum when sites drop out). A job run sets the job's minimum, as the coordinator does.
+    public var noiseSites: Int?
 
     public init(model: ModelSpec.Kind = .logistic, hidden: [Int] = [], activation: ModelSpec.Activation = .relu,
                 strategy: StrategySpec = .fedAvg(), settings: RunSettings, dropoutRate: Double = 0,
@@ -217,7 +220,8 @@ public enum Simulation {
         try config.strategy.validate(siteCount: sites.count)
         let expected = min(sites.count, max(config.settings.minimumSites, Int((config.settings.fraction * Double(sites.count)).rounded(.up))))
         return try await StrategyOpener.open(
-            config.strategy, privacy: config.settings.privacy, noiseSites: config.dropoutRate > 0 ? max(1, config.settings.minimumSites) : expected,
+            config.strategy, privacy: config.settings.privacy,
+            noiseSites: config.noiseSites ?? (config.dropoutRate > 0 ? max(1, config.settings.minimumSites) : expected),
             noise: .seeded(config.settings.seed),
             visitor: Runner(config: config, initial: initial, sites: sites, connector: connector, progress: progress))
     }

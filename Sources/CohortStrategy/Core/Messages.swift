@@ -27,10 +27,13 @@ public struct TrainInstructions: Sendable, Hashable, Codable {
     public var updatePrivacy: UpdatePrivacy?
     /// How the site encodes its update for the upload (nil: dense Float32).
     public var compression: CodecSpec?
+    /// Secure aggregation: the site's update enters a masked sum and the coordinator learns only the sum (nil: off).
+    public var secureSum: SecureSumSettings?
 
     public init(round: Int, training: TrainingConfig, seed: UInt64, serverControl: [Float]? = nil, updatePrivacy: UpdatePrivacy? = nil,
-                compression: CodecSpec? = nil) {
+                compression: CodecSpec? = nil, secureSum: SecureSumSettings? = nil) {
         self.compression = compression
+        self.secureSum = secureSum
         self.round = round
         self.training = training
         self.seed = seed

@@ -90,8 +90,11 @@ public struct DistributedDP<Inner: DeltaServerRule>: Strategy {
     public let clip: Double
     /// Sites whose noise shares must add up to the full noise (the job's minimum number of sites).
     public let minimumSites: Int
+    /// Whether the sites' updates are combined by secure aggregation (the coordinator sees only their sum).
+    public let secureAggregation: Bool
 
-    public init(_ inner: Inner, noiseMultiplier: Double, clip: Double, minimumSites: Int) {
+    public init(_ inner: Inner, noiseMultiplier: Double, clip: Double, minimumSites: Int, secureAggregation: Bool = false) {
+        self.secureAggregation = secureAggregation
         self.inner = inner
         self.noiseMultiplier = noiseMultiplier
         self.clip = clip
@@ -107,14 +110,21 @@ public struct DistributedDP<Inner: DeltaServerRule>: Strategy {
 
     public func configureRound(_ context: RoundContext) -> RoundPlan {
         var plan = self.inner.configureRound(context)
-        plan.instructions.updatePrivacy = UpdatePrivacy(clip: self.clip, noiseStandardDeviation: self.siteNoiseStandardDeviation)
+        self.instruct(&plan)
         return plan
     }
 
     public func configureRound(_ context: RoundContext, state: Inner.ServerState) -> RoundPlan {
         var plan = self.inner.configureRound(context, state: state)
-        plan.instructions.updatePrivacy = UpdatePrivacy(clip: self.clip, noiseStandardDeviation: self.siteNoiseStandardDeviation)
+        self.instruct(&plan)
         return plan
+    }
+
+    func instruct(_ plan: inout RoundPlan) {
+        plan.instructions.updatePrivacy = UpdatePrivacy(clip: self.clip, noiseStandardDeviation: self.siteNoiseStandardDeviation)
+        if self.secureAggregation {
+            plan.instructions.secureSum = .forClippedUpdates(clip: self.clip, noiseStandardDeviation: self.siteNoiseStandardDeviation)
+        }
     }
 
     public func makeAggregator(for plan: RoundPlan, global: ModelParameters) -> UniformSumAggregator {

@@ -38,6 +38,24 @@ public struct UniformSumAggregator: UpdateAggregator {
         self.siteTraining[update.site] = SiteTrainingRecord(update)
     }
 
+    /// Adds a secure-aggregation sum: the sites in it count as accepted; their updates were clipped at the sites.
+    public mutating func acceptSecureSum(_ sum: SecureSum) throws(SiteFailure) {
+        let site = sum.sites.first ?? "secure-aggregation"
+        guard self.clip == nil else {
+            throw SiteFailure(site: site, code: .rejected, message: "this aggregator clips each update; it cannot take a secure sum")
+        }
+        for s in sum.sites where !self.expectedSites.contains(s) || self.acceptedSites.contains(s) {
+            throw SiteFailure(site: s, code: .rejected, message: "site \(s) is not expected in this round's secure sum")
+        }
+        do throws(AccumulatorError) {
+            try self.sum.addFixedPoint(sum.units, fractionBits: sum.fractionBits, weight: Double(sum.sites.count), contributions: sum.sites.count)
+        } catch {
+            throw SiteFailure(site: site, code: .rejected, message: "the secure sum is unusable: \(error.description)")
+        }
+        self.acceptedSites += sum.sites
+        for (s, t) in sum.training where sum.sites.contains(s) { self.siteTraining[s] = t }
+    }
+
     /// The exact sum of the (clipped) updates.
     public var total: [Float] { self.sum.sums().map { Float($0) } }
 }

@@ -86,6 +86,33 @@ public struct ExactAccumulator: Sendable, Hashable {
         if let failure { throw failure }
     }
 
+    /// Adds an exact fixed-point sum computed elsewhere (e.g. by secure aggregation): `values[i] · 2^-fractionBits`
+    /// for each element, as the sum of `contributions` vectors with total weight `weight`.
+    ///
+    /// - Throws: ``AccumulatorError`` if the length differs or `fractionBits` is finer than this accumulator's
+    ///   resolution (the sum could not be represented exactly). Nothing is added when it throws.
+    public mutating func addFixedPoint(_ values: [Int64], fractionBits: Int, weight: Double, contributions: Int) throws(AccumulatorError) {
+        guard values.count == self.count else { throw .lengthMismatch(expected: self.count, actual: values.count) }
+        guard fractionBits >= 0, fractionBits <= self.fractionBits else {
+            throw .resolutionMismatch(expected: self.fractionBits, actual: fractionBits)
+        }
+        guard weight.isFinite, weight >= 0 else { throw .invalidWeight(weight) }
+        self.carry()
+        if self.high.isEmpty { self.high = [Int64](repeating: 0, count: self.count) }
+        let shift = self.fractionBits - fractionBits
+        for i in 0..<self.count {
+            // v · 2^shift split into the 32-bit low word and the high word (arithmetic shift keeps the sign).
+            let v = values[i]
+            let lowBits = shift >= 32 ? 0 : (v << shift) & 0xFFFF_FFFF
+            let highPart = shift >= 32 ? v << (shift - 32) : v >> (32 - shift)
+            self.low[i] &+= lowBits
+            self.high[i] &+= highPart
+        }
+        self.weightUnits += Int128((weight * Self.pow2(self.fractionBits)).rounded())
+        self.contributions += contributions
+        self.sinceCarry = 1
+    }
+
     /// Adds another accumulator's sums (exactly; the result equals adding its contributions here directly).
     public mutating func merge(_ other: ExactAccumulator) throws(AccumulatorError) {
         guard other.count == self.count else { throw .lengthMismatch(expected: self.count, actual: other.count) }

@@ -224,12 +224,21 @@ public nonisolated struct Cohort_V1_SiteEvent: Sendable {
     set {event = .prepared(newValue)}
   }
 
+  public var secagg: Cohort_V1_SecAggEnvelope {
+    get {
+      if case .secagg(let v)? = event {return v}
+      return Cohort_V1_SecAggEnvelope()
+    }
+    set {event = .secagg(newValue)}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum OneOf_Event: Equatable, Sendable {
     case heartbeat(Cohort_V1_Heartbeat)
     case ack(Cohort_V1_TaskAck)
     case prepared(Cohort_V1_PrepareResult)
+    case secagg(Cohort_V1_SecAggEnvelope)
 
   }
 
@@ -277,6 +286,14 @@ public nonisolated struct Cohort_V1_CoordinatorEvent: Sendable {
     set {event = .goodbye(newValue)}
   }
 
+  public var secagg: Cohort_V1_SecAggEnvelope {
+    get {
+      if case .secagg(let v)? = event {return v}
+      return Cohort_V1_SecAggEnvelope()
+    }
+    set {event = .secagg(newValue)}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum OneOf_Event: Equatable, Sendable {
@@ -284,6 +301,7 @@ public nonisolated struct Cohort_V1_CoordinatorEvent: Sendable {
     case task(Cohort_V1_Task)
     case cancel(Cohort_V1_CancelTask)
     case goodbye(Cohort_V1_Goodbye)
+    case secagg(Cohort_V1_SecAggEnvelope)
 
   }
 
@@ -305,7 +323,131 @@ public nonisolated struct Cohort_V1_Heartbeat: Sendable {
   public init() {}
 }
 
-public nonisolated struct Cohort_V1_Task: Sendable {
+public nonisolated struct Cohort_V1_Task: @unchecked Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var taskID: String {
+    get {_storage._taskID}
+    set {_uniqueStorage()._taskID = newValue}
+  }
+
+  public var jobID: String {
+    get {_storage._jobID}
+    set {_uniqueStorage()._jobID = newValue}
+  }
+
+  public var round: UInt32 {
+    get {_storage._round}
+    set {_uniqueStorage()._round = newValue}
+  }
+
+  public var kind: Cohort_V1_TaskKind {
+    get {_storage._kind}
+    set {_uniqueStorage()._kind = newValue}
+  }
+
+  /// PREPARE: the whole job
+  public var job: Cohort_V1_JobSpec {
+    get {_storage._job ?? Cohort_V1_JobSpec()}
+    set {_uniqueStorage()._job = newValue}
+  }
+  /// Returns true if `job` has been explicitly set.
+  public var hasJob: Bool {_storage._job != nil}
+  /// Clears the value of `job`. Subsequent reads from it will return its default value.
+  public mutating func clearJob() {_uniqueStorage()._job = nil}
+
+  /// TRAIN, EVALUATE: the model to use
+  public var model: Cohort_V1_ModelRef {
+    get {_storage._model ?? Cohort_V1_ModelRef()}
+    set {_uniqueStorage()._model = newValue}
+  }
+  /// Returns true if `model` has been explicitly set.
+  public var hasModel: Bool {_storage._model != nil}
+  /// Clears the value of `model`. Subsequent reads from it will return its default value.
+  public mutating func clearModel() {_uniqueStorage()._model = nil}
+
+  public var instructions: Cohort_V1_TrainInstructions {
+    get {_storage._instructions ?? Cohort_V1_TrainInstructions()}
+    set {_uniqueStorage()._instructions = newValue}
+  }
+  /// Returns true if `instructions` has been explicitly set.
+  public var hasInstructions: Bool {_storage._instructions != nil}
+  /// Clears the value of `instructions`. Subsequent reads from it will return its default value.
+  public mutating func clearInstructions() {_uniqueStorage()._instructions = nil}
+
+  public var deadlineUnixMs: UInt64 {
+    get {_storage._deadlineUnixMs}
+    set {_uniqueStorage()._deadlineUnixMs = newValue}
+  }
+
+  /// FINISH: finished | failed | cancelled
+  public var jobStatus: String {
+    get {_storage._jobStatus}
+    set {_uniqueStorage()._jobStatus = newValue}
+  }
+
+  /// TRAIN with SCAFFOLD: the server's control variate, fetched like the model
+  public var control: Cohort_V1_ModelRef {
+    get {_storage._control ?? Cohort_V1_ModelRef()}
+    set {_uniqueStorage()._control = newValue}
+  }
+  /// Returns true if `control` has been explicitly set.
+  public var hasControl: Bool {_storage._control != nil}
+  /// Clears the value of `control`. Subsequent reads from it will return its default value.
+  public mutating func clearControl() {_uniqueStorage()._control = nil}
+
+  /// TRAIN with secure aggregation: the round's public SecAgg+ parameters
+  public var secagg: Cohort_V1_SecAggSetup {
+    get {_storage._secagg ?? Cohort_V1_SecAggSetup()}
+    set {_uniqueStorage()._secagg = newValue}
+  }
+  /// Returns true if `secagg` has been explicitly set.
+  public var hasSecagg: Bool {_storage._secagg != nil}
+  /// Clears the value of `secagg`. Subsequent reads from it will return its default value.
+  public mutating func clearSecagg() {_uniqueStorage()._secagg = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _storage = _StorageClass.defaultInstance
+}
+
+/// The public parameters of a SecAgg+ round. Every participant checks the certificates against the project CA, so
+/// the coordinator cannot substitute a key.
+public nonisolated struct Cohort_V1_SecAggSetup: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// unique per round; bound into every signature and key
+  public var sessionID: String = String()
+
+  /// sorted; the position is the Shamir point
+  public var participants: [String] = []
+
+  public var neighbourhoodSize: UInt32 = 0
+
+  public var threshold: UInt32 = 0
+
+  public var graphSeed: UInt64 = 0
+
+  public var vectorLength: UInt64 = 0
+
+  public var modulusBits: UInt32 = 0
+
+  /// DER client certificate of each participant, in the same order
+  public var certificates: [Data] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// One SecAgg+ protocol message, site to coordinator or coordinator to site, on the session stream.
+public nonisolated struct Cohort_V1_SecAggEnvelope: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
@@ -316,60 +458,26 @@ public nonisolated struct Cohort_V1_Task: Sendable {
 
   public var round: UInt32 = 0
 
-  public var kind: Cohort_V1_TaskKind = .unspecified
+  /// the message as JSON, except a masked input
+  public var message: Data = Data()
 
-  /// PREPARE: the whole job
-  public var job: Cohort_V1_JobSpec {
-    get {_job ?? Cohort_V1_JobSpec()}
-    set {_job = newValue}
-  }
-  /// Returns true if `job` has been explicitly set.
-  public var hasJob: Bool {self._job != nil}
-  /// Clears the value of `job`. Subsequent reads from it will return its default value.
-  public mutating func clearJob() {self._job = nil}
+  /// a masked input: its words, little-endian, bytes_per_word bytes each
+  public var maskedWords: Data = Data()
 
-  /// TRAIN, EVALUATE: the model to use
-  public var model: Cohort_V1_ModelRef {
-    get {_model ?? Cohort_V1_ModelRef()}
-    set {_model = newValue}
-  }
-  /// Returns true if `model` has been explicitly set.
-  public var hasModel: Bool {self._model != nil}
-  /// Clears the value of `model`. Subsequent reads from it will return its default value.
-  public mutating func clearModel() {self._model = nil}
+  public var bytesPerWord: UInt32 = 0
 
-  public var instructions: Cohort_V1_TrainInstructions {
-    get {_instructions ?? Cohort_V1_TrainInstructions()}
-    set {_instructions = newValue}
-  }
-  /// Returns true if `instructions` has been explicitly set.
-  public var hasInstructions: Bool {self._instructions != nil}
-  /// Clears the value of `instructions`. Subsequent reads from it will return its default value.
-  public mutating func clearInstructions() {self._instructions = nil}
+  /// with the masked input: the site's training report (in the clear)
+  public var exampleCount: UInt64 = 0
 
-  public var deadlineUnixMs: UInt64 = 0
+  public var steps: UInt64 = 0
 
-  /// FINISH: finished | failed | cancelled
-  public var jobStatus: String = String()
+  public var examplesSeen: UInt64 = 0
 
-  /// TRAIN with SCAFFOLD: the server's control variate, fetched like the model
-  public var control: Cohort_V1_ModelRef {
-    get {_control ?? Cohort_V1_ModelRef()}
-    set {_control = newValue}
-  }
-  /// Returns true if `control` has been explicitly set.
-  public var hasControl: Bool {self._control != nil}
-  /// Clears the value of `control`. Subsequent reads from it will return its default value.
-  public mutating func clearControl() {self._control = nil}
+  public var meanLoss: Double = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
-
-  fileprivate var _job: Cohort_V1_JobSpec? = nil
-  fileprivate var _model: Cohort_V1_ModelRef? = nil
-  fileprivate var _instructions: Cohort_V1_TrainInstructions? = nil
-  fileprivate var _control: Cohort_V1_ModelRef? = nil
 }
 
 public nonisolated struct Cohort_V1_TrainInstructions: @unchecked Sendable {
@@ -412,11 +520,37 @@ public nonisolated struct Cohort_V1_TrainInstructions: @unchecked Sendable {
     set {_uniqueStorage()._compression = newValue}
   }
 
+  /// secure aggregation: the update's fixed-point encoding
+  public var secureSum: Cohort_V1_SecureSum {
+    get {_storage._secureSum ?? Cohort_V1_SecureSum()}
+    set {_uniqueStorage()._secureSum = newValue}
+  }
+  /// Returns true if `secureSum` has been explicitly set.
+  public var hasSecureSum: Bool {_storage._secureSum != nil}
+  /// Clears the value of `secureSum`. Subsequent reads from it will return its default value.
+  public mutating func clearSecureSum() {_uniqueStorage()._secureSum = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
   fileprivate var _storage = _StorageClass.defaultInstance
+}
+
+public nonisolated struct Cohort_V1_SecureSum: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// values are clamped to +-clip_range
+  public var clipRange: Double = 0
+
+  /// and rounded to multiples of 2^-scale_bits
+  public var scaleBits: UInt32 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
 }
 
 public nonisolated struct Cohort_V1_UpdatePrivacy: Sendable {
@@ -828,7 +962,7 @@ nonisolated extension Cohort_V1_HelloResponse: SwiftProtobuf.Message, SwiftProto
 
 nonisolated extension Cohort_V1_SiteEvent: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".SiteEvent"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}protocol\0\u{1}site\0\u{2}\u{8}heartbeat\0\u{1}ack\0\u{1}prepared\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}protocol\0\u{1}site\0\u{2}\u{8}heartbeat\0\u{1}ack\0\u{1}prepared\0\u{1}secagg\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -877,6 +1011,19 @@ nonisolated extension Cohort_V1_SiteEvent: SwiftProtobuf.Message, SwiftProtobuf.
           self.event = .prepared(v)
         }
       }()
+      case 13: try {
+        var v: Cohort_V1_SecAggEnvelope?
+        var hadOneofValue = false
+        if let current = self.event {
+          hadOneofValue = true
+          if case .secagg(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.event = .secagg(v)
+        }
+      }()
       default: break
       }
     }
@@ -906,6 +1053,10 @@ nonisolated extension Cohort_V1_SiteEvent: SwiftProtobuf.Message, SwiftProtobuf.
       guard case .prepared(let v)? = self.event else { preconditionFailure() }
       try visitor.visitSingularMessageField(value: v, fieldNumber: 12)
     }()
+    case .secagg?: try {
+      guard case .secagg(let v)? = self.event else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 13)
+    }()
     case nil: break
     }
     try unknownFields.traverse(visitor: &visitor)
@@ -922,7 +1073,7 @@ nonisolated extension Cohort_V1_SiteEvent: SwiftProtobuf.Message, SwiftProtobuf.
 
 nonisolated extension Cohort_V1_CoordinatorEvent: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".CoordinatorEvent"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}protocol\0\u{2}\u{9}heartbeat\0\u{1}task\0\u{1}cancel\0\u{1}goodbye\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}protocol\0\u{2}\u{9}heartbeat\0\u{1}task\0\u{1}cancel\0\u{1}goodbye\0\u{1}secagg\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -983,6 +1134,19 @@ nonisolated extension Cohort_V1_CoordinatorEvent: SwiftProtobuf.Message, SwiftPr
           self.event = .goodbye(v)
         }
       }()
+      case 14: try {
+        var v: Cohort_V1_SecAggEnvelope?
+        var hadOneofValue = false
+        if let current = self.event {
+          hadOneofValue = true
+          if case .secagg(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.event = .secagg(v)
+        }
+      }()
       default: break
       }
     }
@@ -1012,6 +1176,10 @@ nonisolated extension Cohort_V1_CoordinatorEvent: SwiftProtobuf.Message, SwiftPr
     case .goodbye?: try {
       guard case .goodbye(let v)? = self.event else { preconditionFailure() }
       try visitor.visitSingularMessageField(value: v, fieldNumber: 13)
+    }()
+    case .secagg?: try {
+      guard case .secagg(let v)? = self.event else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 14)
     }()
     case nil: break
     }
@@ -1063,7 +1231,212 @@ nonisolated extension Cohort_V1_Heartbeat: SwiftProtobuf.Message, SwiftProtobuf.
 
 nonisolated extension Cohort_V1_Task: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Task"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}task_id\0\u{3}job_id\0\u{1}round\0\u{1}kind\0\u{1}job\0\u{1}model\0\u{1}instructions\0\u{3}deadline_unix_ms\0\u{3}job_status\0\u{1}control\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}task_id\0\u{3}job_id\0\u{1}round\0\u{1}kind\0\u{1}job\0\u{1}model\0\u{1}instructions\0\u{3}deadline_unix_ms\0\u{3}job_status\0\u{1}control\0\u{1}secagg\0")
+
+  fileprivate class _StorageClass {
+    var _taskID: String = String()
+    var _jobID: String = String()
+    var _round: UInt32 = 0
+    var _kind: Cohort_V1_TaskKind = .unspecified
+    var _job: Cohort_V1_JobSpec? = nil
+    var _model: Cohort_V1_ModelRef? = nil
+    var _instructions: Cohort_V1_TrainInstructions? = nil
+    var _deadlineUnixMs: UInt64 = 0
+    var _jobStatus: String = String()
+    var _control: Cohort_V1_ModelRef? = nil
+    var _secagg: Cohort_V1_SecAggSetup? = nil
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _taskID = source._taskID
+      _jobID = source._jobID
+      _round = source._round
+      _kind = source._kind
+      _job = source._job
+      _model = source._model
+      _instructions = source._instructions
+      _deadlineUnixMs = source._deadlineUnixMs
+      _jobStatus = source._jobStatus
+      _control = source._control
+      _secagg = source._secagg
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularStringField(value: &_storage._taskID) }()
+        case 2: try { try decoder.decodeSingularStringField(value: &_storage._jobID) }()
+        case 3: try { try decoder.decodeSingularUInt32Field(value: &_storage._round) }()
+        case 4: try { try decoder.decodeSingularEnumField(value: &_storage._kind) }()
+        case 5: try { try decoder.decodeSingularMessageField(value: &_storage._job) }()
+        case 6: try { try decoder.decodeSingularMessageField(value: &_storage._model) }()
+        case 7: try { try decoder.decodeSingularMessageField(value: &_storage._instructions) }()
+        case 8: try { try decoder.decodeSingularUInt64Field(value: &_storage._deadlineUnixMs) }()
+        case 9: try { try decoder.decodeSingularStringField(value: &_storage._jobStatus) }()
+        case 10: try { try decoder.decodeSingularMessageField(value: &_storage._control) }()
+        case 11: try { try decoder.decodeSingularMessageField(value: &_storage._secagg) }()
+        default: break
+        }
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      if !_storage._taskID.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._taskID, fieldNumber: 1)
+      }
+      if !_storage._jobID.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._jobID, fieldNumber: 2)
+      }
+      if _storage._round != 0 {
+        try visitor.visitSingularUInt32Field(value: _storage._round, fieldNumber: 3)
+      }
+      if _storage._kind != .unspecified {
+        try visitor.visitSingularEnumField(value: _storage._kind, fieldNumber: 4)
+      }
+      try { if let v = _storage._job {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
+      } }()
+      try { if let v = _storage._model {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 6)
+      } }()
+      try { if let v = _storage._instructions {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 7)
+      } }()
+      if _storage._deadlineUnixMs != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._deadlineUnixMs, fieldNumber: 8)
+      }
+      if !_storage._jobStatus.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._jobStatus, fieldNumber: 9)
+      }
+      try { if let v = _storage._control {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 10)
+      } }()
+      try { if let v = _storage._secagg {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 11)
+      } }()
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Cohort_V1_Task, rhs: Cohort_V1_Task) -> Bool {
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._taskID != rhs_storage._taskID {return false}
+        if _storage._jobID != rhs_storage._jobID {return false}
+        if _storage._round != rhs_storage._round {return false}
+        if _storage._kind != rhs_storage._kind {return false}
+        if _storage._job != rhs_storage._job {return false}
+        if _storage._model != rhs_storage._model {return false}
+        if _storage._instructions != rhs_storage._instructions {return false}
+        if _storage._deadlineUnixMs != rhs_storage._deadlineUnixMs {return false}
+        if _storage._jobStatus != rhs_storage._jobStatus {return false}
+        if _storage._control != rhs_storage._control {return false}
+        if _storage._secagg != rhs_storage._secagg {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Cohort_V1_SecAggSetup: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".SecAggSetup"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}session_id\0\u{1}participants\0\u{3}neighbourhood_size\0\u{1}threshold\0\u{3}graph_seed\0\u{3}vector_length\0\u{3}modulus_bits\0\u{1}certificates\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.sessionID) }()
+      case 2: try { try decoder.decodeRepeatedStringField(value: &self.participants) }()
+      case 3: try { try decoder.decodeSingularUInt32Field(value: &self.neighbourhoodSize) }()
+      case 4: try { try decoder.decodeSingularUInt32Field(value: &self.threshold) }()
+      case 5: try { try decoder.decodeSingularUInt64Field(value: &self.graphSeed) }()
+      case 6: try { try decoder.decodeSingularUInt64Field(value: &self.vectorLength) }()
+      case 7: try { try decoder.decodeSingularUInt32Field(value: &self.modulusBits) }()
+      case 8: try { try decoder.decodeRepeatedBytesField(value: &self.certificates) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.sessionID.isEmpty {
+      try visitor.visitSingularStringField(value: self.sessionID, fieldNumber: 1)
+    }
+    if !self.participants.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.participants, fieldNumber: 2)
+    }
+    if self.neighbourhoodSize != 0 {
+      try visitor.visitSingularUInt32Field(value: self.neighbourhoodSize, fieldNumber: 3)
+    }
+    if self.threshold != 0 {
+      try visitor.visitSingularUInt32Field(value: self.threshold, fieldNumber: 4)
+    }
+    if self.graphSeed != 0 {
+      try visitor.visitSingularUInt64Field(value: self.graphSeed, fieldNumber: 5)
+    }
+    if self.vectorLength != 0 {
+      try visitor.visitSingularUInt64Field(value: self.vectorLength, fieldNumber: 6)
+    }
+    if self.modulusBits != 0 {
+      try visitor.visitSingularUInt32Field(value: self.modulusBits, fieldNumber: 7)
+    }
+    if !self.certificates.isEmpty {
+      try visitor.visitRepeatedBytesField(value: self.certificates, fieldNumber: 8)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Cohort_V1_SecAggSetup, rhs: Cohort_V1_SecAggSetup) -> Bool {
+    if lhs.sessionID != rhs.sessionID {return false}
+    if lhs.participants != rhs.participants {return false}
+    if lhs.neighbourhoodSize != rhs.neighbourhoodSize {return false}
+    if lhs.threshold != rhs.threshold {return false}
+    if lhs.graphSeed != rhs.graphSeed {return false}
+    if lhs.vectorLength != rhs.vectorLength {return false}
+    if lhs.modulusBits != rhs.modulusBits {return false}
+    if lhs.certificates != rhs.certificates {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Cohort_V1_SecAggEnvelope: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".SecAggEnvelope"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}task_id\0\u{3}job_id\0\u{1}round\0\u{1}message\0\u{3}masked_words\0\u{3}bytes_per_word\0\u{3}example_count\0\u{1}steps\0\u{3}examples_seen\0\u{3}mean_loss\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1074,23 +1447,19 @@ nonisolated extension Cohort_V1_Task: SwiftProtobuf.Message, SwiftProtobuf._Mess
       case 1: try { try decoder.decodeSingularStringField(value: &self.taskID) }()
       case 2: try { try decoder.decodeSingularStringField(value: &self.jobID) }()
       case 3: try { try decoder.decodeSingularUInt32Field(value: &self.round) }()
-      case 4: try { try decoder.decodeSingularEnumField(value: &self.kind) }()
-      case 5: try { try decoder.decodeSingularMessageField(value: &self._job) }()
-      case 6: try { try decoder.decodeSingularMessageField(value: &self._model) }()
-      case 7: try { try decoder.decodeSingularMessageField(value: &self._instructions) }()
-      case 8: try { try decoder.decodeSingularUInt64Field(value: &self.deadlineUnixMs) }()
-      case 9: try { try decoder.decodeSingularStringField(value: &self.jobStatus) }()
-      case 10: try { try decoder.decodeSingularMessageField(value: &self._control) }()
+      case 4: try { try decoder.decodeSingularBytesField(value: &self.message) }()
+      case 5: try { try decoder.decodeSingularBytesField(value: &self.maskedWords) }()
+      case 6: try { try decoder.decodeSingularUInt32Field(value: &self.bytesPerWord) }()
+      case 7: try { try decoder.decodeSingularUInt64Field(value: &self.exampleCount) }()
+      case 8: try { try decoder.decodeSingularUInt64Field(value: &self.steps) }()
+      case 9: try { try decoder.decodeSingularUInt64Field(value: &self.examplesSeen) }()
+      case 10: try { try decoder.decodeSingularDoubleField(value: &self.meanLoss) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    // The use of inline closures is to circumvent an issue where the compiler
-    // allocates stack space for every if/case branch local when no optimizations
-    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
-    // https://github.com/apple/swift-protobuf/issues/1182
     if !self.taskID.isEmpty {
       try visitor.visitSingularStringField(value: self.taskID, fieldNumber: 1)
     }
@@ -1100,41 +1469,41 @@ nonisolated extension Cohort_V1_Task: SwiftProtobuf.Message, SwiftProtobuf._Mess
     if self.round != 0 {
       try visitor.visitSingularUInt32Field(value: self.round, fieldNumber: 3)
     }
-    if self.kind != .unspecified {
-      try visitor.visitSingularEnumField(value: self.kind, fieldNumber: 4)
+    if !self.message.isEmpty {
+      try visitor.visitSingularBytesField(value: self.message, fieldNumber: 4)
     }
-    try { if let v = self._job {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
-    } }()
-    try { if let v = self._model {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 6)
-    } }()
-    try { if let v = self._instructions {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 7)
-    } }()
-    if self.deadlineUnixMs != 0 {
-      try visitor.visitSingularUInt64Field(value: self.deadlineUnixMs, fieldNumber: 8)
+    if !self.maskedWords.isEmpty {
+      try visitor.visitSingularBytesField(value: self.maskedWords, fieldNumber: 5)
     }
-    if !self.jobStatus.isEmpty {
-      try visitor.visitSingularStringField(value: self.jobStatus, fieldNumber: 9)
+    if self.bytesPerWord != 0 {
+      try visitor.visitSingularUInt32Field(value: self.bytesPerWord, fieldNumber: 6)
     }
-    try { if let v = self._control {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 10)
-    } }()
+    if self.exampleCount != 0 {
+      try visitor.visitSingularUInt64Field(value: self.exampleCount, fieldNumber: 7)
+    }
+    if self.steps != 0 {
+      try visitor.visitSingularUInt64Field(value: self.steps, fieldNumber: 8)
+    }
+    if self.examplesSeen != 0 {
+      try visitor.visitSingularUInt64Field(value: self.examplesSeen, fieldNumber: 9)
+    }
+    if self.meanLoss.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.meanLoss, fieldNumber: 10)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  public static func ==(lhs: Cohort_V1_Task, rhs: Cohort_V1_Task) -> Bool {
+  public static func ==(lhs: Cohort_V1_SecAggEnvelope, rhs: Cohort_V1_SecAggEnvelope) -> Bool {
     if lhs.taskID != rhs.taskID {return false}
     if lhs.jobID != rhs.jobID {return false}
     if lhs.round != rhs.round {return false}
-    if lhs.kind != rhs.kind {return false}
-    if lhs._job != rhs._job {return false}
-    if lhs._model != rhs._model {return false}
-    if lhs._instructions != rhs._instructions {return false}
-    if lhs.deadlineUnixMs != rhs.deadlineUnixMs {return false}
-    if lhs.jobStatus != rhs.jobStatus {return false}
-    if lhs._control != rhs._control {return false}
+    if lhs.message != rhs.message {return false}
+    if lhs.maskedWords != rhs.maskedWords {return false}
+    if lhs.bytesPerWord != rhs.bytesPerWord {return false}
+    if lhs.exampleCount != rhs.exampleCount {return false}
+    if lhs.steps != rhs.steps {return false}
+    if lhs.examplesSeen != rhs.examplesSeen {return false}
+    if lhs.meanLoss != rhs.meanLoss {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1142,7 +1511,7 @@ nonisolated extension Cohort_V1_Task: SwiftProtobuf.Message, SwiftProtobuf._Mess
 
 nonisolated extension Cohort_V1_TrainInstructions: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".TrainInstructions"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}round\0\u{1}training\0\u{1}seed\0\u{3}update_privacy\0\u{1}compression\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}round\0\u{1}training\0\u{1}seed\0\u{3}update_privacy\0\u{1}compression\0\u{3}secure_sum\0")
 
   fileprivate class _StorageClass {
     var _round: UInt32 = 0
@@ -1150,6 +1519,7 @@ nonisolated extension Cohort_V1_TrainInstructions: SwiftProtobuf.Message, SwiftP
     var _seed: UInt64 = 0
     var _updatePrivacy: Cohort_V1_UpdatePrivacy? = nil
     var _compression: String = String()
+    var _secureSum: Cohort_V1_SecureSum? = nil
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -1165,6 +1535,7 @@ nonisolated extension Cohort_V1_TrainInstructions: SwiftProtobuf.Message, SwiftP
       _seed = source._seed
       _updatePrivacy = source._updatePrivacy
       _compression = source._compression
+      _secureSum = source._secureSum
     }
   }
 
@@ -1188,6 +1559,7 @@ nonisolated extension Cohort_V1_TrainInstructions: SwiftProtobuf.Message, SwiftP
         case 3: try { try decoder.decodeSingularUInt64Field(value: &_storage._seed) }()
         case 4: try { try decoder.decodeSingularMessageField(value: &_storage._updatePrivacy) }()
         case 5: try { try decoder.decodeSingularStringField(value: &_storage._compression) }()
+        case 6: try { try decoder.decodeSingularMessageField(value: &_storage._secureSum) }()
         default: break
         }
       }
@@ -1215,6 +1587,9 @@ nonisolated extension Cohort_V1_TrainInstructions: SwiftProtobuf.Message, SwiftP
       if !_storage._compression.isEmpty {
         try visitor.visitSingularStringField(value: _storage._compression, fieldNumber: 5)
       }
+      try { if let v = _storage._secureSum {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 6)
+      } }()
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -1229,10 +1604,46 @@ nonisolated extension Cohort_V1_TrainInstructions: SwiftProtobuf.Message, SwiftP
         if _storage._seed != rhs_storage._seed {return false}
         if _storage._updatePrivacy != rhs_storage._updatePrivacy {return false}
         if _storage._compression != rhs_storage._compression {return false}
+        if _storage._secureSum != rhs_storage._secureSum {return false}
         return true
       }
       if !storagesAreEqual {return false}
     }
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Cohort_V1_SecureSum: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".SecureSum"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}clip_range\0\u{3}scale_bits\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularDoubleField(value: &self.clipRange) }()
+      case 2: try { try decoder.decodeSingularUInt32Field(value: &self.scaleBits) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.clipRange.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.clipRange, fieldNumber: 1)
+    }
+    if self.scaleBits != 0 {
+      try visitor.visitSingularUInt32Field(value: self.scaleBits, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Cohort_V1_SecureSum, rhs: Cohort_V1_SecureSum) -> Bool {
+    if lhs.clipRange != rhs.clipRange {return false}
+    if lhs.scaleBits != rhs.scaleBits {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -1,0 +1,135 @@
+import CohortModel
+import CohortPKI
+import CohortSecAgg
+import CohortStrategy
+import CohortWire
+import Crypto
+import Foundation
+import Logging
+
+/// Routes secure aggregation messages from the coordinator (on the session stream) to the training task that
+/// waits for them.
+actor SecAggMailbox {
+    private var boxes: [String: AsyncStream<Cohort_V1_SecAggEnvelope>.Continuation] = [:]
+
+    /// Opens the mailbox of a task (before its first message goes out, so no answer is missed).
+    func open(_ taskID: String) -> AsyncStream<Cohort_V1_SecAggEnvelope> {
+        let (stream, continuation) = AsyncStream<Cohort_V1_SecAggEnvelope>.makeStream()
+        self.boxes[taskID] = continuation
+        return stream
+    }
+
+    /// Delivers a message; returns false if no task waits for it.
+    func deliver(_ envelope: Cohort_V1_SecAggEnvelope) -> Bool {
+        guard let c = self.boxes[envelope.taskID] else { return false }
+        c.yield(envelope)
+        return true
+    }
+
+    func close(_ taskID: String) {
+        self.boxes.removeValue(forKey: taskID)?.finish()
+    }
+
+    func closeAll() {
+        for c in self.boxes.values { c.finish() }
+        self.boxes.removeAll()
+    }
+}
+
+extension SiteSession {
+    /// Takes part in a round's secure aggregation with this site's (clipped, noised) update: checks the round's
+    /// parameters and every participant's certificate against the project CA, then runs the SecAgg+ client state
+    /// machine until it has answered the unmasking request. The update itself never leaves the site; only masked
+    /// words, encrypted shares and public keys do, each recorded in the egress log.
+    func trainSecurely(_ task: Cohort_V1_Task, update: SiteUpdate, settings: SecureSumSettings,
+                       outgoing: AsyncStream<Cohort_V1_SiteEvent>.Continuation, logger: Logger) async throws {
+        let round = Int(task.round)
+        let setup = task.secagg
+        let configuration: SecAggConfiguration
+        do { configuration = try setup.configuration(encoding: settings) } catch {
+            throw SiteFailure(site: self.site, code: .refused, message: error.message)
+        }
+        guard configuration.participants.contains(self.site) else {
+            throw SiteFailure(site: self.site, code: .refused, message: "the secure aggregation round does not list this site")
+        }
+        // The policy's minimum aggregate applies to what the coordinator can learn: the sum of at least `threshold`
+        // sites' updates in every neighbourhood.
+        guard configuration.participants.count >= self.policy.minSitesPerAggregate,
+              configuration.threshold >= min(self.policy.minSitesPerAggregate, configuration.neighbourhoodSize + 1) else {
+            throw SiteFailure(site: self.site, code: .refused,
+                              message: "the secure aggregation round (\(configuration.participants.count) sites, threshold \(configuration.threshold)) is smaller than this site's min_sites_per_aggregate \(self.policy.minSitesPerAggregate)")
+        }
+        guard configuration.vectorLength == update.delta.count, update.controlDelta == nil else {
+            throw SiteFailure(site: self.site, code: .failed, message: "the secure aggregation round expects \(configuration.vectorLength) values; the update has \(update.delta.count)")
+        }
+        let keys: [String: P256.Signing.PublicKey]
+        do {
+            keys = try IdentityVerifier(caCertificate: self.agent.kit.caCertificate)
+                .siteSigningKeys(participants: configuration.participants, certificates: setup.certificateBytes)
+        } catch {
+            throw SiteFailure(site: self.site, code: .refused, message: "a participant's certificate is not valid for this project: \(error)")
+        }
+        var client: SecAggClient
+        do {
+            client = try SecAggClient(participant: self.site, configuration: configuration, input: update.delta, weight: 1,
+                                      signer: P256Signer(privateKey: self.agent.kit.privateKey), verifier: P256Verifier(publicKeys: keys))
+        } catch {
+            throw SiteFailure(site: self.site, code: .failed, message: "secure aggregation: \(error)")
+        }
+        let inbox = await self.secagg.open(task.taskID)
+        let deadline = Date(timeIntervalSince1970: Double(task.deadlineUnixMs) / 1000)
+        let closer = Task { [secagg = self.secagg] in
+            // Each later stage may take up to the round timeout again at the coordinator; give up well after that.
+            let wait = max(1, deadline.timeIntervalSinceNow) * 4
+            try? await Task.sleep(for: .seconds(wait))
+            await secagg.close(task.taskID)
+        }
+        defer { closer.cancel() }
+        func send(_ actions: [SecAggAction]) throws(SiteFailure) {
+            for action in actions {
+                switch action {
+                case .sendToServer(let message):
+                    var envelope = Cohort_V1_SecAggEnvelope(message, taskID: task.taskID, jobID: task.jobID, round: round)
+                    if case .maskedInput = message {
+                        envelope.exampleCount = UInt64(update.exampleCount)
+                        envelope.steps = UInt64(update.training.steps)
+                        envelope.examplesSeen = UInt64(update.training.examplesSeen)
+                        envelope.meanLoss = update.training.meanLoss
+                    }
+                    let bytes = envelope.wireBytes()
+                    self.egress("secagg.\(message.stage)", job: task.jobID, round: round, bytes: bytes.count,
+                                sha256: Safetensors.sha256Hex(bytes))
+                    outgoing.yield(self.event { $0.secagg = envelope })
+                case .abort(let e):
+                    throw SiteFailure(site: self.site, code: .refused, message: "left the secure aggregation round: \(e.message)")
+                default:
+                    break
+                }
+            }
+        }
+        logger.info("secure aggregation round \(round): sending keys (\(configuration.participants.count) participants, threshold \(configuration.threshold))")
+        do {
+            try send(try client.start())
+            for await envelope in inbox {
+                let message = try envelope.secAggMessage(sender: "coordinator")
+                try send(try client.handle(message))
+                if client.isFinished { break }
+            }
+        } catch let f as SiteFailure {
+            await self.secagg.close(task.taskID)
+            throw f
+        } catch let e as SecAggError {
+            await self.secagg.close(task.taskID)
+            throw SiteFailure(site: self.site, code: .failed, message: "secure aggregation: \(e.message)")
+        } catch let e as WireError {
+            await self.secagg.close(task.taskID)
+            throw SiteFailure(site: self.site, code: .failed, message: "secure aggregation: \(e.message)")
+        }
+        await self.secagg.close(task.taskID)
+        if client.isFinished {
+            logger.info("secure aggregation: masked update sent and unmasking answered (\(configuration.participants.count) participants)")
+        } else {
+            throw SiteFailure(site: self.site, code: .dropped, message: "the secure aggregation round ended before it finished")
+        }
+    }
+}
