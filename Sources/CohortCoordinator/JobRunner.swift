@@ -82,12 +82,11 @@ actor JobRunner {
         }
         do {
             let sites = try await self.prepare(job.id, spec, logger: logger)
-            let finalSHA: String
-            switch spec.strategy {
-            case .fedAvg(let lr): finalSHA = try await self.rounds(FedAvg(serverLearningRate: lr), job: job.id, spec: spec, sites: sites, logger: logger)
-            case .fedAvgM(let lr, let m): finalSHA = try await self.rounds(FedAvgM(serverLearningRate: lr, momentum: m), job: job.id, spec: spec, sites: sites, logger: logger)
-            }
-            self.finish(job.id, status: .finished, message: nil, finalSHA: finalSHA)
+            let (finalSHA, privacy) = try await StrategyOpener.open(
+                spec.strategy, privacy: spec.runSettings.privacy, noiseSites: spec.minimumSites, noise: .secure,
+                visitor: RoundsVisitor(runner: self, job: job.id, spec: spec, sites: sites, logger: logger))
+            if let privacy { logger.info("privacy spent: epsilon \(privacy.epsilon) at delta \(privacy.delta) (\(privacy.unit)-level)") }
+            self.finish(job.id, status: .finished, message: nil, finalSHA: finalSHA, privacy: privacy)
             await self.announceEnd(job.id, sites: sites.map(\.name), status: "finished")
         } catch is CancellationError {
             if Task.isCancelled { return }  // the coordinator is shutting down: the job resumes on restart
@@ -100,12 +99,17 @@ actor JobRunner {
         }
     }
 
-    private func finish(_ id: String, status: JobStatus, message: String?, finalSHA: String?) {
+    private func finish(_ id: String, status: JobStatus, message: String?, finalSHA: String?, privacy: PrivacyStatus? = nil) {
         do { try self.context.records.store.updateJobStatus(id: id, status: status, message: message, finalModelSHA256: finalSHA) } catch {
             self.context.baseLogger.error("cannot record the end of job \(id): \(error)")
         }
         var payload: [String: LogValue] = ["job": .string(id), "status": .string(status.rawValue)]
         if let message { payload["message"] = .string(message) }
+        if let privacy {
+            payload["epsilon"] = .double(privacy.epsilon)
+            payload["delta"] = .double(privacy.delta)
+            payload["privacy_unit"] = .string(privacy.unit)
+        }
         self.context.records.audit("coordinator", "job.\(status.rawValue)", payload, hashes: finalSHA.map { [$0] } ?? [])
         self.cancelRequests.remove(id)
     }
@@ -118,7 +122,17 @@ actor JobRunner {
         let connected = await self.context.registry.wait(timeout: .seconds(spec.waitForSitesSeconds)) { sites in
             named.isEmpty ? sites.count >= minimum : named.isSubset(of: Set(sites))
         }
-        let candidates = named.isEmpty ? connected : spec.sites.filter(connected.contains).sorted()
+        var candidates = named.isEmpty ? connected : spec.sites.filter(connected.contains).sorted()
+        var unable = [SiteFailure]()
+        if let codec = spec.compression {
+            // Negotiated at hello: a site that cannot send the job's encoding is not asked.
+            for site in candidates {
+                if let gap = WireProtocol.codecGap(codec, advertised: await self.context.registry.codecs(of: site)) {
+                    unable.append(SiteFailure(site: site, code: .refused, message: gap))
+                }
+            }
+            candidates.removeAll { s in unable.contains { $0.site == s } }
+        }
         guard candidates.count >= minimum else {
             let missing = spec.sites.filter { !connected.contains($0) }
             throw JobFailure(message: "only \(candidates.count) of the \(minimum) required sites connected within \(spec.waitForSitesSeconds) s"
@@ -136,19 +150,32 @@ actor JobRunner {
             prepared.append(SiteInfo(name: site, trainCount: train))
             return true
         }
-        for f in outcome.failures { logger.warning("site did not join", metadata: ["site": "\(f.site)", "reason": "\(f.message)"]) }
+        let refusals = unable + outcome.failures
+        for f in refusals { logger.warning("site did not join", metadata: ["site": "\(f.site)", "reason": "\(f.message)"]) }
         guard prepared.count >= minimum else {
-            let reasons = outcome.failures.sorted { $0.site < $1.site }.map { "\($0.site): \($0.message)" }.joined(separator: "; ")
+            let reasons = refusals.sorted { $0.site < $1.site }.map { "\($0.site): \($0.message)" }.joined(separator: "; ")
             throw JobFailure(message: "only \(prepared.count) of the \(minimum) required sites accepted the job. \(reasons)")
         }
         self.context.records.audit("coordinator", "job.sites", ["job": .string(jobID),
                                                                 "sites": .array(prepared.map { .string($0.name) }.sorted { "\($0)" < "\($1)" }),
-                                                                "refused": .array(outcome.failures.map { .string("\($0.site): \($0.message)") })])
+                                                                "refused": .array(refusals.map { .string("\($0.site): \($0.message)") })])
         return prepared.sorted { $0.name < $1.name }
     }
 
-    /// Runs (or resumes) the rounds of a job with a concrete strategy; returns the final model's SHA-256.
-    private func rounds<S: Strategy>(_ strategy: S, job jobID: String, spec: JobSpec, sites: [SiteInfo], logger: Logger) async throws -> String {
+    struct RoundsVisitor: StrategyVisitor {
+        let runner: JobRunner
+        let job: String
+        let spec: JobSpec
+        let sites: [SiteInfo]
+        let logger: Logger
+        func visit<S: Strategy>(_ strategy: S) async throws -> (String, PrivacyStatus?) {
+            try await self.runner.rounds(strategy, job: self.job, spec: self.spec, sites: self.sites, logger: self.logger)
+        }
+    }
+
+    /// Runs (or resumes) the rounds of a job with a concrete strategy; returns the final model's SHA-256 and the
+    /// privacy spent (with differential privacy).
+    func rounds<S: Strategy>(_ strategy: S, job jobID: String, spec: JobSpec, sites: [SiteInfo], logger: Logger) async throws -> (String, PrivacyStatus?) {
         let layout = try spec.modelSpec().layout
         let controller = FederatedController(strategy: strategy, settings: spec.runSettings)
         var checkpoint: RunCheckpoint<S.ServerState>
@@ -162,7 +189,13 @@ actor JobRunner {
             checkpoint = controller.start(from: try spec.initialModel())
         }
         let connector = NetworkSites(context: self.context, jobID: jobID, spec: spec, layout: layout)
-        let (_, final) = try await controller.run(from: checkpoint, sites: sites, connector: connector) { record, next in
+        // Availability-aware selection continues from the stored rounds' history.
+        var history = SelectionHistory()
+        for row in try self.context.records.store.rounds(jobID: jobID) where row.round <= checkpoint.round {
+            let record = try JSONDecoder().decode(RoundRecord.self, from: Data(row.recordJSON.utf8))
+            history.record(participants: record.participants, aggregated: record.aggregated)
+        }
+        let (_, final) = try await controller.run(from: checkpoint, sites: sites, connector: connector, history: history) { record, next in
             let ref = try self.context.records.modelRef(for: next.global, knownSHA256: record.modelSHA256)
             let stateJSON = String(decoding: try JSONEncoder().encode(next.state), as: UTF8.self)
             let recordJSON = String(decoding: try JSONEncoder().encode(record), as: UTF8.self)
@@ -170,13 +203,18 @@ actor JobRunner {
             for (site, m) in record.evaluation?.sites ?? [:] {
                 metrics[site] = String(decoding: try JSONEncoder().encode(m), as: UTF8.self)
             }
-            let audit = AuditEvent(actor: "coordinator", event: "round.completed", payload: [
+            var payload: [String: LogValue] = [
                 "job": .string(jobID), "round": .int(Int64(record.round)),
                 "participants": .array(record.participants.map { .string($0) }),
                 "aggregated": .array(record.aggregated.map { .string($0) }),
                 "failures": .array(record.failures.map { .string("\($0.site): \($0.code): \($0.message)") }),
                 "applied": .bool(record.applied),
-            ], contentHashes: [ref.sha256])
+            ]
+            if let p = record.privacy {
+                payload["epsilon"] = .double(p.epsilon)
+                payload["delta"] = .double(p.delta)
+            }
+            let audit = AuditEvent(actor: "coordinator", event: "round.completed", payload: payload, contentHashes: [ref.sha256])
             try self.context.records.store.commitRound(
                 jobID: jobID, round: record.round, modelSHA256: ref.sha256, serverStateJSON: stateJSON, recordJSON: recordJSON,
                 siteMetrics: metrics, auditEvents: [audit])
@@ -184,7 +222,8 @@ actor JobRunner {
             logger.info("round \(record.round) committed: \(record.aggregated.count)/\(record.participants.count) sites, auc \(g?.auc.map { String(format: "%.4f", $0) } ?? "-"), model \(ref.sha256.prefix(12))")
             if await self.isCancelRequested(jobID) { throw CancellationError() }
         }
-        return try self.context.records.modelRef(for: final.global).sha256
+        let sha = try self.context.records.modelRef(for: final.global).sha256
+        return (sha, controller.privacyTracker(sites: sites)?.status(afterRounds: final.round))
     }
 
     private func announceEnd(_ jobID: String, sites: [String], status: String) async {

@@ -25,12 +25,18 @@ struct NetworkSites: SiteConnector {
             logger.error("cannot store the round's model: \(error)")
             return plan.participants.map { SiteFailure(site: $0, code: .failed, message: "coordinator could not store the model") }
         }
-        var instructions = Cohort_V1_TrainInstructions()
-        instructions.round = UInt32(plan.round)
-        instructions.training = Cohort_V1_TrainingConfig(plan.instructions.training)
-        instructions.seed = plan.instructions.seed
+        let instructions = Cohort_V1_TrainInstructions(plan.instructions)
+        var controlRef: Cohort_V1_ModelRef?
+        if let c = plan.instructions.serverControl {
+            do { controlRef = try self.context.records.modelRef(for: ModelParameters(layout: self.layout, flat: c)) } catch {
+                logger.error("cannot store the control variate: \(error)")
+                return plan.participants.map { SiteFailure(site: $0, code: .failed, message: "coordinator could not store the control variate") }
+            }
+        }
         let outcome = await self.collect(round: plan.round, kind: .train, sites: plan.participants, model: ref,
-                                         instructions: instructions, logger: logger) { event, failures in
+                                         instructions: instructions, logger: logger, customize: { task in
+            if let controlRef { task.control = controlRef }
+        }) { event, failures in
             guard case .update(let update, let reply) = event else { return false }
             do throws(SiteFailure) {
                 try aggregator.accept(update)

@@ -76,6 +76,27 @@ enum HTMLReport {
         ]
         h += SVGChart.lines(lossSeries, xLabel: "round", yLabel: "loss", height: 260)
 
+        // Privacy: ε per round and what it cost.
+        if let p = document.run.privacy {
+            h += "<h2>Differential privacy</h2>"
+            let noDP = r.nonPrivate
+            h += "<div class=\"cards\">"
+            h += card(String(format: "%.3g", p.epsilon), "epsilon after \(r.rounds.count) rounds at delta \(String(format: "%.0e", p.delta)) (\(p.unit)-level)", color: "#8250df")
+            if let a = noDP?.siteMean.auc, let b = fm.auc {
+                h += card(String(format: "%+.3f", b - a), "AUC cost of privacy (mean of sites: \(Self.f(b)) with, \(Self.f(a)) without)", color: b >= a ? "#1a7f37" : "#cf222e")
+            }
+            h += "</div>"
+            let unitWords = p.unit == "record"
+                ? "one patient record at the site that spends the most (each site's ledger holds its own value)"
+                : "one site's entire contribution, whatever it holds"
+            h += "<p>Mode <b>\(esc(p.mode))</b>: Gaussian noise multiplier \(p.noiseMultiplier), clip norm \(p.clip)\(p.adaptiveClip ? " (adaptive)" : ""). The guarantee covers \(unitWords). Epsilon comes from the R&eacute;nyi DP accountant of the sampled Gaussian mechanism (best order \(p.rdpOrder)).</p>"
+            let eps = r.rounds.compactMap { rec in rec.privacy.map { (Double(rec.round), $0.epsilon) } }
+            h += SVGChart.lines([SVGChart.Series(name: "epsilon spent", color: "#8250df", points: eps)], xLabel: "round", yLabel: "epsilon", height: 240)
+        }
+        if !r.refused.isEmpty {
+            h += "<h2>Sites that refused the job</h2><ul>" + r.refused.keys.sorted(by: NaturalOrder.less).map { "<li><b>\(esc($0))</b>: \(esc(r.refused[$0]!))</li>" }.joined() + "</ul>"
+        }
+
         // Per-site dot chart.
         let bySize = r.sites.sorted { $0.trainCount > $1.trainCount }
         let rows = bySize.map { s in
@@ -117,6 +138,8 @@ enum HTMLReport {
         }
         h += metricsRow("federated", "all test rows", r.final.global)
         h += metricsRow("federated", "mean of sites", r.final.siteMean)
+        h += metricsRow("federated without privacy", "all test rows", r.nonPrivate?.global)
+        h += metricsRow("federated without privacy", "mean of sites", r.nonPrivate?.siteMean)
         h += metricsRow("local-only", "mean of sites", localMean)
         h += metricsRow("centralized", "all test rows", r.centralized?.global)
         h += metricsRow("centralized", "mean of sites", r.centralized?.siteMean)

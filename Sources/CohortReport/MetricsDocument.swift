@@ -25,6 +25,12 @@ public struct MetricsDocument: Sendable, Codable {
         public var seed: UInt64
         public var federatedSeconds: Double
         public var baselineSeconds: Double
+        /// Differential privacy, when on.
+        public var privacy: Privacy?
+        /// Sites that refused the job (privacy budget), with their reason.
+        public var refusedSites: [String: String]?
+        /// The update codec (nil: dense Float32).
+        public var compression: String?
 
         enum CodingKeys: String, CodingKey {
             case command, created, data, schema, model, strategy, rounds, fraction, dropout, standardize, seed
@@ -33,6 +39,29 @@ public struct MetricsDocument: Sendable, Codable {
             case localTraining = "local_training"
             case federatedSeconds = "federated_seconds"
             case baselineSeconds = "baseline_seconds"
+            case privacy
+            case refusedSites = "refused_sites"
+            case compression
+        }
+    }
+
+    /// A run's differential privacy: the mechanism and the final (ε, δ).
+    public struct Privacy: Sendable, Codable {
+        public var mode: String
+        public var noiseMultiplier: Double
+        public var clip: Double
+        public var adaptiveClip: Bool
+        public var delta: Double
+        public var epsilon: Double
+        /// "site" (central, distributed) or "record" (local DP-SGD; the worst site).
+        public var unit: String
+        public var rdpOrder: Double
+
+        enum CodingKeys: String, CodingKey {
+            case mode, clip, delta, epsilon, unit
+            case noiseMultiplier = "noise_multiplier"
+            case adaptiveClip = "adaptive_clip"
+            case rdpOrder = "rdp_order"
         }
     }
 
@@ -47,9 +76,13 @@ public struct MetricsDocument: Sendable, Codable {
         public var failures: [SiteFailureRecord]
         public var trainingLoss: Double?
         public var modelSHA256: String
+        /// ε spent up to and including this round (with differential privacy).
+        public var epsilon: Double?
+        /// Bytes each aggregated site moved this round.
+        public var bytes: [String: TransferBytes]?
 
         enum CodingKeys: String, CodingKey {
-            case round, global, sites, participants, aggregated, failures
+            case round, global, sites, participants, aggregated, failures, epsilon, bytes
             case siteMean = "site_mean"
             case trainingLoss = "training_loss"
             case modelSHA256 = "model_sha256"
@@ -82,6 +115,13 @@ public struct MetricsDocument: Sendable, Codable {
     public struct Baselines: Sendable, Codable {
         public var local: Local?
         public var centralized: Pooled?
+        /// With differential privacy: the same federation without it (the accuracy cost of privacy).
+        public var federatedWithoutPrivacy: Pooled?
+
+        enum CodingKeys: String, CodingKey {
+            case local, centralized
+            case federatedWithoutPrivacy = "federated_without_privacy"
+        }
     }
 
     public struct Model: Sendable, Codable {

@@ -1,5 +1,7 @@
 public import CohortData
+import CohortCompression
 import CohortModel
+import CohortPrivacy
 public import CohortRuntime
 import CohortStrategy
 public import Foundation
@@ -35,13 +37,23 @@ public enum ReportWriter {
             rounds: r.config.settings.rounds, roundsRun: r.rounds.count, fraction: r.config.settings.fraction,
             dropout: r.config.dropoutRate, standardize: r.config.standardize.rawValue,
             localTraining: r.config.settings.training, seed: r.config.settings.seed,
-            federatedSeconds: r.federatedSeconds, baselineSeconds: r.baselineSeconds)
+            federatedSeconds: r.federatedSeconds, baselineSeconds: r.baselineSeconds,
+            privacy: r.config.settings.privacy.map { p in
+                let last = r.rounds.last?.privacy
+                var adaptive = false
+                if case .central(_, _, let a) = p.configuration.mode { adaptive = a != nil }
+                return MetricsDocument.Privacy(
+                    mode: p.modeName, noiseMultiplier: p.configuration.noiseMultiplier, clip: p.configuration.clip,
+                    adaptiveClip: adaptive, delta: p.delta, epsilon: last?.epsilon ?? 0, unit: last?.unit ?? "site",
+                    rdpOrder: last?.order ?? 0)
+            },
+            refusedSites: r.refused.isEmpty ? nil : r.refused, compression: r.config.settings.compression?.description)
         let rounds = r.rounds.map { rec in
             MetricsDocument.Round(
                 round: rec.round, global: rec.evaluation?.global, siteMean: rec.evaluation?.siteMean,
                 sites: rec.evaluation?.sites ?? [:], participants: rec.participants, aggregated: rec.aggregated,
                 failures: rec.failures, trainingLoss: rec.trainingLoss.flatMap { $0.isFinite ? $0 : nil },
-                modelSHA256: rec.modelSHA256)
+                modelSHA256: rec.modelSHA256, epsilon: rec.privacy?.epsilon, bytes: rec.traffic)
         }
         let local = r.local.map { evals in
             MetricsDocument.Local(mean: ClassificationMetrics.mean(evals.map(\.metrics)),
@@ -49,7 +61,8 @@ public enum ReportWriter {
         }
         return MetricsDocument(
             run: run, sites: r.sites, rounds: rounds, final: .init(r.final),
-            baselines: .init(local: local, centralized: r.centralized.map(MetricsDocument.Pooled.init)),
+            baselines: .init(local: local, centralized: r.centralized.map(MetricsDocument.Pooled.init),
+                             federatedWithoutPrivacy: r.nonPrivate.map(MetricsDocument.Pooled.init)),
             model: .init(file: "model.safetensors", card: "model.card.json", sha256: modelSHA256, parameterCount: r.model.count))
     }
 
@@ -73,6 +86,11 @@ public enum ReportWriter {
         if let l = d.baselines.local {
             add("local", "final", "MEAN", l.mean)
             for k in l.sites.keys.sorted(by: NaturalOrder.less) { add("local", "final", k, l.sites[k]!) }
+        }
+        if let p = d.baselines.federatedWithoutPrivacy {
+            add("federated-no-dp", "final", "ALL", p.global)
+            add("federated-no-dp", "final", "MEAN", p.siteMean)
+            for k in p.sites.keys.sorted(by: NaturalOrder.less) { add("federated-no-dp", "final", k, p.sites[k]!) }
         }
         if let c = d.baselines.centralized {
             add("centralized", "final", "ALL", c.global)

@@ -1,6 +1,8 @@
+import CohortCompression
 import CohortData
 import CohortModel
 import CohortPKI
+import CohortPrivacy
 import CohortRuntime
 import CohortStore
 import CohortStrategy
@@ -177,6 +179,11 @@ struct SiteSession: Sendable {
             }
             await self.jobs.put(prepared)
         }
+        if let refusal = self.chargePrivacyBudget(spec, job: task.jobID, examples: prepared.executor.trainingData.count, logger: logger) {
+            await self.jobs.remove(task.jobID)
+            await self.refuse(task, code: refusal.code, message: refusal.message, outgoing: outgoing, logger: logger)
+            return
+        }
         var result = Cohort_V1_PrepareResult()
         result.taskID = task.taskID
         result.jobID = task.jobID
@@ -188,6 +195,41 @@ struct SiteSession: Sendable {
                     extra: ["train_count": .int(Int64(result.trainCount)), "test_count": .int(Int64(result.testCount))])
         outgoing.yield(e)
         logger.info("accepted job \(task.jobID) (\(spec.name)): \(result.trainCount) training and \(result.testCount) test examples")
+    }
+
+    /// With a `max_epsilon` in the site's policy: computes what the job would spend here, refuses it if the ledger
+    /// cannot afford it, else records the spend (once per job: a job prepared again after a coordinator restart is
+    /// not charged twice) in the ledger and the egress log before any result leaves the site.
+    private func chargePrivacyBudget(_ spec: JobSpec, job: String, examples: Int, logger: Logger) -> PolicyRefusal? {
+        guard let maxEpsilon = self.policy.maxEpsilon else { return nil }
+        guard let privacy = spec.privacy else {
+            return PolicyRefusal(code: "privacy", message: "this site has a privacy budget (max_epsilon \(maxEpsilon)) and the job has no differential privacy; add a privacy section to the job")
+        }
+        do {
+            let spend = try privacy.spend(rounds: spec.rounds, fraction: spec.fraction, training: spec.runSettings.siteTraining, examples: examples)
+            let records = try self.store.privacySpends()
+            if records.contains(where: { $0.jobID == job }) {
+                logger.info("privacy spend of job \(job) already recorded")
+                return nil
+            }
+            let ledger = try PrivacyLedger(entries: records.map {
+                PrivacyLedger.Entry(jobID: $0.jobID, epsilon: $0.epsilon, delta: $0.delta, mechanism: $0.mechanism)
+            })
+            let entry = spend.ledgerEntry(jobID: job)
+            if let refusal = ledger.check(adding: entry, maxEpsilon: maxEpsilon) {
+                return PolicyRefusal(code: "privacy-budget", message: refusal.message)
+            }
+            try self.store.recordPrivacySpend(jobID: job, epsilon: entry.epsilon, delta: entry.delta, mechanism: entry.mechanism)
+            _ = try self.store.egress.append(actor: self.site, event: "privacy.spend", payload: [
+                "job_id": .string(job), "epsilon": .double(entry.epsilon), "delta": .double(entry.delta),
+                "mechanism": .string(entry.mechanism), "total_epsilon": .double(ledger.totalEpsilon + entry.epsilon),
+                "max_epsilon": .double(maxEpsilon),
+            ], contentHashes: [])
+            logger.info("privacy: job \(job) spends epsilon \(entry.epsilon) at delta \(entry.delta); site total \(ledger.totalEpsilon + entry.epsilon) of \(maxEpsilon)")
+            return nil
+        } catch {
+            return PolicyRefusal(code: "privacy", message: "cannot account the job's privacy: \(error)")
+        }
     }
 
     private func refuse(_ task: Cohort_V1_Task, code: String, message: String, outgoing: AsyncStream<Cohort_V1_SiteEvent>.Continuation, logger: Logger) async {
@@ -248,10 +290,40 @@ struct SiteSession: Sendable {
     }
 
     private func train(_ task: Cohort_V1_Task, job: PreparedJob, model: ModelParameters, logger: Logger) async throws {
-        let training = try task.instructions.training.trainingConfig()
-        let instructions = TrainInstructions(round: Int(task.round), training: training, seed: task.instructions.seed)
-        let update = try job.executor.train(global: model, instructions: instructions)
-        let ref = Cohort_V1_ModelRef(vector: update.delta)
+        var instructions = try task.instructions.trainInstructions()
+        instructions.round = Int(task.round)
+        var siteControl: [Float]?
+        if task.hasControl {
+            instructions.serverControl = try await self.fetchModel(task.control, job: task.jobID, layout: model.layout).flat
+            siteControl = RoundVectorFile.control.load(directory: self.agent.stateDirectory, job: task.jobID, before: Int(task.round), count: model.count)
+        }
+        let result = try job.executor.train(global: model, instructions: instructions, siteControl: siteControl)
+        let update = result.update
+        if let newControl = result.siteControl {
+            // Kept at the site, by round, so that a round the coordinator repeats after a restart starts from the
+            // same control variate as the first time.
+            try RoundVectorFile.control.save(newControl, directory: self.agent.stateDirectory, job: task.jobID, round: Int(task.round))
+        }
+        let payload = UpdateEncoding.payload(of: update)
+        // The bytes sent: raw Float32 (chunked straight from the vector), or the job's codec with this site's
+        // error-feedback residual.
+        var encoded: [UInt8]?
+        var encoding = ""
+        if let codec = instructions.compression {
+            var residual = RoundVectorFile.residual.load(directory: self.agent.stateDirectory, job: task.jobID, before: Int(task.round),
+                                                         count: payload.count).map(ErrorFeedback.init(residual:))
+            encoded = try UpdateEncoding.encode(payload, codec: codec, residual: &residual, seed: instructions.seed,
+                                                site: self.site, round: Int(task.round)).bytes
+            if let residual {
+                try RoundVectorFile.residual.save(residual.residual, directory: self.agent.stateDirectory, job: task.jobID, round: Int(task.round))
+            }
+            encoding = codec.description
+        }
+        var ref = Cohort_V1_ModelRef(vector: payload)
+        if let encoded {
+            ref.byteCount = UInt64(encoded.count)
+            ref.sha256 = encoded.withUnsafeBytes { Safetensors.sha256Hex($0) }
+        }
         var header = Cohort_V1_UpdateHeader()
         header.protocol = WireProtocol.version
         header.site = self.site
@@ -263,18 +335,20 @@ struct SiteSession: Sendable {
         header.examplesSeen = UInt64(update.training.examplesSeen)
         header.meanLoss = update.training.meanLoss
         header.update = ref
+        header.hasControlDelta_p = update.controlDelta != nil
+        header.encoding = encoding
         let finalHeader = header
-        let delta = update.delta
         let ranges = chunkRanges(byteCount: Int(ref.byteCount))
+        let encodedBytes = encoded
         self.egress("update", job: task.jobID, round: Int(task.round), bytes: Int(ref.byteCount), sha256: ref.sha256,
-                    extra: ["examples": .int(Int64(update.exampleCount))])
+                    extra: ["examples": .int(Int64(update.exampleCount)), "encoding": .string(encoding.isEmpty ? "dense" : encoding)])
         let receipt = try await self.federation.submitUpdate { writer in
             var h = Cohort_V1_UpdateMessage()
             h.header = finalHeader
             try await writer.write(h)
             for r in ranges {
                 var m = Cohort_V1_UpdateMessage()
-                m.data = vectorChunk(delta, r)
+                m.data = encodedBytes.map { byteChunk($0, r) } ?? vectorChunk(payload, r)
                 try await writer.write(m)
             }
         }

@@ -1,5 +1,7 @@
+public import CohortCompression
 public import CohortData
 public import CohortModel
+public import CohortPrivacy
 public import CohortRuntime
 public import CohortStrategy
 
@@ -82,6 +84,12 @@ extension Cohort_V1_TrainingConfig {
         self.l2 = t.loss.l2
         self.classWeights = t.loss.classWeights ?? []
         self.proximalMu = t.proximalMu
+        if let p = t.examplePrivacy {
+            var e = Cohort_V1_ExamplePrivacy()
+            e.noiseMultiplier = p.noiseMultiplier
+            e.clip = p.clip
+            self.examplePrivacy = e
+        }
     }
 
     public func trainingConfig() throws(WireError) -> TrainingConfig {
@@ -101,9 +109,17 @@ extension Cohort_V1_TrainingConfig {
         default: throw WireError(.invalidMessage, "unknown optimizer '\(o.kind)'")
         }
         guard self.batchSize > 0 else { throw WireError(.invalidMessage, "batch size must be positive") }
+        var examplePrivacy: ExampleLevelPrivacy?
+        if self.hasExamplePrivacy {
+            let e = self.examplePrivacy
+            guard e.noiseMultiplier.isFinite, e.noiseMultiplier > 0, e.clip.isFinite, e.clip > 0 else {
+                throw WireError(.invalidMessage, "local DP-SGD needs a positive noise multiplier and clip norm")
+            }
+            examplePrivacy = ExampleLevelPrivacy(noiseMultiplier: e.noiseMultiplier, clip: e.clip)
+        }
         return TrainingConfig(budget: budget, batchSize: Int(self.batchSize), optimizer: optimizer,
                               loss: LossConfig(classWeights: self.classWeights.isEmpty ? nil : self.classWeights, l2: self.l2),
-                              proximalMu: self.proximalMu)
+                              proximalMu: self.proximalMu, examplePrivacy: examplePrivacy)
     }
 }
 
@@ -121,15 +137,10 @@ extension Cohort_V1_JobSpec {
         self.schemaYaml = j.schemaYAML
         self.label = j.label ?? ""
         self.standardize = j.standardize.rawValue
-        var s = Cohort_V1_StrategyConfig()
-        s.name = j.strategy.name
-        switch j.strategy {
-        case .fedAvg(let lr): s.serverLearningRate = lr
-        case .fedAvgM(let lr, let mom):
-            s.serverLearningRate = lr
-            s.momentum = mom
-        }
-        self.strategy = s
+        self.strategy = Cohort_V1_StrategyConfig(j.strategy)
+        if let p = j.privacy { self.privacy = Cohort_V1_PrivacyConfig(p) }
+        self.selection = j.selection.rawValue
+        self.compression = j.compression?.description ?? ""
         self.rounds = UInt32(j.rounds)
         self.fraction = j.fraction
         self.training = Cohort_V1_TrainingConfig(j.training)
@@ -158,10 +169,12 @@ extension Cohort_V1_JobSpec {
         guard let standardize = StandardizeMode(rawValue: self.standardize.isEmpty ? "per-site" : self.standardize) else {
             throw WireError(.invalidMessage, "unknown standardisation '\(self.standardize)'")
         }
-        guard let strategy = StrategySpec(name: self.strategy.name, serverLearningRate: self.strategy.serverLearningRate,
-                                          momentum: self.strategy.momentum) else {
-            throw WireError(.invalidMessage, "unknown strategy '\(self.strategy.name)'")
+        let strategy = try self.strategy.strategySpec()
+        let privacy = self.hasPrivacy ? try self.privacy.privacySettings() : nil
+        guard let selection = SelectionPolicy(rawValue: self.selection.isEmpty ? "uniform" : self.selection) else {
+            throw WireError(.invalidMessage, "unknown selection policy '\(self.selection)'")
         }
+        let compression = try Self.codec(self.compression)
         var stop: MetricTarget?
         if self.hasStop && !self.stop.metric.isEmpty {
             guard let metric = MetricTarget.Metric(rawValue: self.stop.metric) else {
@@ -169,13 +182,126 @@ extension Cohort_V1_JobSpec {
             }
             stop = MetricTarget(metric: metric, value: self.stop.value)
         }
-        return JobSpec(
+        var spec = JobSpec(
             name: self.name, sites: self.sites, minimumSites: Int(self.minSites), model: kind, hidden: self.model.hidden.map { Int($0) },
             activation: activation, schemaYAML: self.schemaYaml, label: self.label.isEmpty ? nil : self.label,
             standardize: standardize, strategy: strategy, rounds: Int(self.rounds), fraction: self.fraction,
             training: try self.training.trainingConfig(), seed: self.seed, roundTimeoutSeconds: Int(self.roundTimeoutSeconds),
             stop: stop, evaluateEvery: self.noEvaluation ? 0 : Int(max(1, self.evaluateEvery)), testFraction: self.testFraction,
-            waitForSitesSeconds: Int(self.waitForSitesSeconds))
+            waitForSitesSeconds: Int(self.waitForSitesSeconds), privacy: privacy)
+        spec.selection = selection
+        spec.compression = compression
+        return spec
+    }
+
+    /// A codec spec from the wire (empty: none).
+    static func codec(_ text: String) throws(WireError) -> CodecSpec? {
+        guard !text.isEmpty else { return nil }
+        do { return try CodecSpec(parsing: text) } catch {
+            throw WireError(.invalidMessage, "unknown update compression '\(text)': \(error)")
+        }
+    }
+}
+
+extension Cohort_V1_StrategyConfig {
+    public init(_ spec: StrategySpec) {
+        self.init()
+        self.name = spec.name
+        switch spec {
+        case .fedAvg(let lr), .scaffold(let lr): self.serverLearningRate = lr
+        case .fedAvgM(let lr, let mom):
+            self.serverLearningRate = lr
+            self.momentum = mom
+        case .fedProx(let mu): self.mu = mu
+        case .cyclic: break
+        case .fedOpt(_, let lr, let b1, let b2, let tau):
+            self.serverLearningRate = lr
+            self.beta1 = b1
+            self.beta2 = b2
+            self.tau = tau
+        }
+    }
+
+    /// The strategy; unset (zero) parameters take their defaults.
+    public func strategySpec() throws(WireError) -> StrategySpec {
+        func given(_ x: Float) -> Float? { x == 0 ? nil : x }
+        for (field, x) in [("server_learning_rate", self.serverLearningRate), ("momentum", self.momentum), ("mu", self.mu),
+                           ("beta1", self.beta1), ("beta2", self.beta2), ("tau", self.tau)] where !x.isFinite || x < 0 {
+            throw WireError(.invalidMessage, "strategy \(field) \(x) must be finite and not negative")
+        }
+        guard let spec = StrategySpec(name: self.name, serverLearningRate: given(self.serverLearningRate),
+                                      momentum: self.name == "fedavgm" ? self.momentum : nil, mu: given(self.mu),
+                                      beta1: given(self.beta1), beta2: given(self.beta2), tau: given(self.tau)) else {
+            throw WireError(.invalidMessage, "unknown strategy '\(self.name)'")
+        }
+        return spec
+    }
+}
+
+extension Cohort_V1_PrivacyConfig {
+    public init(_ p: PrivacySettings) {
+        self.init()
+        self.mode = p.modeName
+        self.noiseMultiplier = p.configuration.noiseMultiplier
+        self.clip = p.configuration.clip
+        self.delta = p.delta
+        self.secureAggregation = p.secureAggregation
+        if case .central(_, _, let a?) = p.configuration.mode {
+            var c = Cohort_V1_AdaptiveClip()
+            c.targetQuantile = a.targetQuantile
+            c.learningRate = a.learningRate
+            c.countNoiseStddev = a.countNoiseStandardDeviation
+            self.adaptive = c
+        }
+    }
+
+    /// The privacy settings, checked.
+    public func privacySettings() throws(WireError) -> PrivacySettings {
+        let configuration: DPConfiguration
+        switch self.mode {
+        case "central":
+            let adaptive = self.hasAdaptive
+                ? AdaptiveClipping.Settings(targetQuantile: self.adaptive.targetQuantile, learningRate: self.adaptive.learningRate,
+                                            countNoiseStandardDeviation: self.adaptive.countNoiseStddev)
+                : nil
+            configuration = .central(noiseMultiplier: self.noiseMultiplier, clip: self.clip, adaptive: adaptive)
+        case "distributed": configuration = .distributed(noiseMultiplier: self.noiseMultiplier, clip: self.clip)
+        case "local": configuration = .local(noiseMultiplier: self.noiseMultiplier, clip: self.clip)
+        default: throw WireError(.invalidMessage, "unknown privacy mode '\(self.mode)' (central, distributed or local)")
+        }
+        let settings = PrivacySettings(configuration: configuration, delta: self.delta, secureAggregation: self.secureAggregation)
+        do { try settings.validate() } catch { throw WireError(.invalidMessage, "privacy: \(error)") }
+        return settings
+    }
+}
+
+extension Cohort_V1_TrainInstructions {
+    public init(_ i: TrainInstructions) {
+        self.init()
+        self.round = UInt32(i.round)
+        self.training = Cohort_V1_TrainingConfig(i.training)
+        self.seed = i.seed
+        self.compression = i.compression?.description ?? ""
+        if let p = i.updatePrivacy {
+            var u = Cohort_V1_UpdatePrivacy()
+            u.clip = p.clip
+            u.noiseStddev = p.noiseStandardDeviation
+            self.updatePrivacy = u
+        }
+    }
+
+    /// The instructions (the server control variate travels separately), checked.
+    public func trainInstructions() throws(WireError) -> TrainInstructions {
+        var i = TrainInstructions(round: Int(self.round), training: try self.training.trainingConfig(), seed: self.seed)
+        i.compression = try Cohort_V1_JobSpec.codec(self.compression)
+        if self.hasUpdatePrivacy {
+            let u = self.updatePrivacy
+            guard u.clip.isFinite, u.clip > 0, u.noiseStddev.isFinite, u.noiseStddev >= 0 else {
+                throw WireError(.invalidMessage, "update privacy needs a positive clip norm and a non-negative noise level")
+            }
+            i.updatePrivacy = UpdatePrivacy(clip: u.clip, noiseStandardDeviation: u.noiseStddev)
+        }
+        return i
     }
 }
 

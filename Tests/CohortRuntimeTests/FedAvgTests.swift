@@ -99,3 +99,25 @@ struct FedAvgTests {
         #expect(g2.flat == [2.5, -2.5])  // 1 + (0.5 * 1 + 1)
     }
 }
+
+@Suite("Hierarchical aggregation")
+struct HierarchyTests {
+    @Test("two tiers (regions, then the federation) give the same model as flat FedAvg, byte for byte", arguments: [2, 3])
+    func twoTiersEqualFlat(regions: Int) async throws {
+        let sites = ToyFederation.sites(sizes: [70, 20, 130, 45, 90, 60, 11], features: 5, seed: 12)
+        let net = try DenseNetwork(ModelSpec(kind: .mlp, inputCount: 5, classCount: 2, hidden: [6]))
+        let executors = ToyFederation.executors(sites, network: net)
+        var initRng = RandomSource(seed: 1)
+        let initial = net.initialParameters(rng: &initRng)
+        var settings = RunSettings(rounds: 4, training: TrainingConfig(budget: .epochs(2), batchSize: 8, optimizer: .sgd(learningRate: 0.2)), seed: 4)
+        settings.evaluateEvery = 0
+        let controller = FederatedController(strategy: FedAvg(), settings: settings)
+        let (_, flat) = try await controller.run(
+            from: controller.start(from: initial), sites: executors.map { SiteInfo(name: $0.name, trainCount: $0.trainingData.count) },
+            connector: InProcessSites(executors: executors, seed: 4))
+        let tiers = RegionalSites(regions: RegionalSites.assign(executors, regions: regions), seed: 4)
+        let (records, tiered) = try await controller.run(from: controller.start(from: initial), sites: tiers.siteInfos, connector: tiers)
+        #expect(tiered.global.bytes == flat.global.bytes)
+        #expect(records.allSatisfy { $0.aggregated.count == regions })
+    }
+}

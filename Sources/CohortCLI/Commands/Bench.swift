@@ -11,7 +11,8 @@ struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run performance benchmarks; each reports a ratio against a baseline measured in the same run.",
         discussion: "Results and the commands that produced them are kept in docs/performance.md.",
-        subcommands: [GEMMBench.self, AggregateBench.self, TrainBench.self, SimulateBench.self, NetworkBench.self, AnalyticsBench.self, AllBench.self],
+        subcommands: [GEMMBench.self, AggregateBench.self, TrainBench.self, SimulateBench.self, NetworkBench.self, AsyncBench.self,
+                      CompressionBench.self, AnalyticsBench.self, AllBench.self],
         defaultSubcommand: AllBench.self)
 }
 

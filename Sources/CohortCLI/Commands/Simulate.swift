@@ -1,4 +1,5 @@
 import ArgumentParser
+import CohortCompression
 import CohortData
 import CohortModel
 import CohortReport
@@ -46,11 +47,23 @@ struct Simulate: AsyncParsableCommand {
     @Option(help: "Strategy: \(StrategySpec.names.joined(separator: ", ")).")
     var strategy: String = "fedavg"
 
-    @Option(name: .customLong("server-lr"), help: "Server learning rate (FedAvgM).")
+    @Option(name: .customLong("server-lr"), help: "Server learning rate (FedAvg, FedAvgM, SCAFFOLD, FedAdam/FedYogi/FedAdagrad).")
     var serverLearningRate: Float?
 
     @Option(help: "Server momentum (FedAvgM).")
     var momentum: Float?
+
+    @Option(name: .customLong("server-beta1"), help: "First-moment decay of FedAdam/FedYogi (default 0.9).")
+    var serverBeta1: Float?
+
+    @Option(name: .customLong("server-beta2"), help: "Second-moment decay of FedAdam/FedYogi (default 0.99).")
+    var serverBeta2: Float?
+
+    @Option(help: "Adaptivity tau of FedAdam/FedYogi/FedAdagrad (default 1e-9).")
+    var tau: Float?
+
+    @OptionGroup(title: "Differential privacy")
+    var privacy: PrivacyFlags
 
     @Option(name: .customLong("local-epochs"), help: "Local epochs per round (default 1 unless --local-steps).")
     var localEpochs: Int?
@@ -73,11 +86,17 @@ struct Simulate: AsyncParsableCommand {
     @Option(help: "L2 penalty on weights.")
     var l2: Float = 0
 
-    @Option(help: "FedProx proximal coefficient mu (0: off).")
-    var mu: Float = 0
+    @Option(help: "FedProx proximal coefficient mu (with --strategy fedprox; default 0.01).")
+    var mu: Float?
 
     @Option(help: "Fraction of sites selected per round.")
     var fraction: Double = 1
+
+    @Option(help: "Update compression, e.g. q8, q4, topk:0.01+q8, topk:0.01+q8+deflate (docs/compression.md). Default: dense Float32.")
+    var compression: String?
+
+    @Option(help: "How a round's sites are chosen: \(SelectionPolicy.names.joined(separator: ", ")).")
+    var selection: String = "uniform"
 
     @Option(name: .customLong("min-sites"), help: "Minimum sites per round.")
     var minSites: Int = 1
@@ -120,6 +139,8 @@ struct Simulate: AsyncParsableCommand {
             throw ExitCode(2)
         } catch let e as ValidationError {
             throw e
+        } catch let e as PrivacyOptionsParser.Problem {
+            throw ValidationError(e.description)
         } catch let e as ExitCode {
             throw e
         } catch {
@@ -138,7 +159,12 @@ struct Simulate: AsyncParsableCommand {
             }
             return v
         }
-        guard let strategy = StrategySpec(name: self.strategy, serverLearningRate: self.serverLearningRate, momentum: self.momentum) else {
+        if let mu = self.mu, !(mu.isFinite && mu >= 0) { throw ValidationError("--mu must be a number >= 0") }
+        if self.mu != nil && self.strategy != "fedprox" {
+            throw ValidationError("--mu applies to --strategy fedprox (FedProx's proximal term)")
+        }
+        guard let strategy = StrategySpec(name: self.strategy, serverLearningRate: self.serverLearningRate, momentum: self.momentum,
+                                          mu: self.mu, beta1: self.serverBeta1, beta2: self.serverBeta2, tau: self.tau) else {
             throw ValidationError("--strategy must be one of \(StrategySpec.names.joined(separator: ", ")), not '\(self.strategy)'")
         }
         guard let standardize = StandardizeMode(rawValue: self.standardize) else {
@@ -166,13 +192,20 @@ struct Simulate: AsyncParsableCommand {
         default: throw ValidationError("--on-invalid-row must be fail or reject")
         }
         let training = TrainingConfig(budget: budget, batchSize: self.batchSize, optimizer: opt,
-                                      loss: LossConfig(l2: self.l2), proximalMu: self.mu)
+                                      loss: LossConfig(l2: self.l2))
+        guard let selection = SelectionPolicy(rawValue: self.selection) else {
+            throw ValidationError("--selection must be one of \(SelectionPolicy.names.joined(separator: ", "))")
+        }
         let settings = RunSettings(
             rounds: self.rounds, fraction: self.fraction, minimumSites: self.minSites, training: training, seed: self.seed,
-            target: self.targetAUC.map { MetricTarget(metric: .auc, value: $0) })
+            target: self.targetAUC.map { MetricTarget(metric: .auc, value: $0) }, selection: selection,
+            compression: try self.compression.map { text in
+                do { return try CodecSpec(parsing: text) } catch { throw ValidationError("--compression: \(error)") }
+            })
         let config = SimulationConfig(
             model: kind, hidden: kind == .mlp ? hidden : [], strategy: strategy, settings: settings,
-            dropoutRate: self.dropout, standardize: standardize, baselines: !self.noBaselines)
+            dropoutRate: self.dropout, standardize: standardize, baselines: !self.noBaselines,
+            siteMaxEpsilon: self.privacy.maxEpsilon)
         return (config, policy)
     }
 
@@ -203,8 +236,11 @@ struct Simulate: AsyncParsableCommand {
     }
 
     func execute() async throws {
-        let (config, policy) = try self.parsedSettings()
+        var (config, policy) = try self.parsedSettings()
         let federation = try self.loadFederation(policy: policy)
+        config.settings.privacy = try self.privacy.settings(
+            rounds: self.rounds, fraction: self.fraction, training: config.settings.training,
+            smallestSite: federation.sites.map(\.train.rowCount).min())
         let say: (String) -> Void = { s in if !self.quiet { Console.line(s) } }
         say("Data: \(federation.source)")
         let rows = federation.sites.reduce(0) { $0 + $1.train.rowCount + $1.test.rowCount }
@@ -234,6 +270,9 @@ struct Simulate: AsyncParsableCommand {
             }
         }
         Console.endProgress()
+        if let p = result.rounds.last?.privacy, !self.quiet {
+            Console.line(String(format: "Privacy: (epsilon %.3g, delta %.0e) at the %@ level after %d rounds.", p.epsilon, p.delta, p.unit, result.rounds.count))
+        }
         let outDir = URL(fileURLWithPath: self.out)
         let written = try ReportWriter.write(
             result, federation: federation, to: outDir,

@@ -1,3 +1,5 @@
+public import CohortPrivacy
+public import CohortCompression
 public import CohortModel
 public import CohortStrategy
 public import CohortTensor
@@ -15,9 +17,19 @@ public struct RunSettings: Sendable, Hashable, Codable {
     public var evaluateEvery: Int
     /// Stop early once the pooled test metric reaches a target.
     public var target: MetricTarget?
+    /// Differential privacy (nil: off); the controller reports the (ε, δ) spent after each round.
+    public var privacy: PrivacySettings?
+    /// How each round's participants are chosen.
+    public var selection: SelectionPolicy
+    /// How sites encode their updates (nil: dense Float32).
+    public var compression: CodecSpec?
 
     public init(rounds: Int, fraction: Double = 1, minimumSites: Int = 1, training: TrainingConfig, seed: UInt64,
-                evaluateEvery: Int = 1, target: MetricTarget? = nil) {
+                evaluateEvery: Int = 1, target: MetricTarget? = nil, privacy: PrivacySettings? = nil,
+                selection: SelectionPolicy = .uniform, compression: CodecSpec? = nil) {
+        self.compression = compression
+        self.privacy = privacy
+        self.selection = selection
         self.rounds = rounds
         self.fraction = fraction
         self.minimumSites = minimumSites
@@ -25,6 +37,22 @@ public struct RunSettings: Sendable, Hashable, Codable {
         self.seed = seed
         self.evaluateEvery = evaluateEvery
         self.target = target
+    }
+
+    /// The training sites run: ``training`` with local DP-SGD switched on when the privacy mode is `local`.
+    public var siteTraining: TrainingConfig {
+        var t = self.training
+        if case .local(let z, let clip)? = self.privacy?.configuration.mode {
+            t.examplePrivacy = ExampleLevelPrivacy(noiseMultiplier: z, clip: Float(clip))
+        }
+        return t
+    }
+
+    /// These settings with what a strategy asks of local training (FedProx's proximal term).
+    public func applying(_ strategy: StrategySpec) -> RunSettings {
+        var s = self
+        if let mu = strategy.proximalMu { s.training.proximalMu = mu }
+        return s
     }
 }
 
@@ -74,9 +102,13 @@ public struct RoundRecord: Sendable, Hashable, Codable {
     public var evaluation: EvaluationAggregate?
     /// SHA-256 of the global model's bytes after the round.
     public var modelSHA256: String
+    /// The (ε, δ) spent up to and including this round (nil without differential privacy).
+    public var privacy: PrivacyStatus?
+    /// Bytes each aggregated site's training task moved.
+    public var traffic: [String: TransferBytes]?
 
     enum CodingKeys: String, CodingKey {
-        case round, participants, aggregated, failures, applied, evaluation
+        case round, participants, aggregated, failures, applied, evaluation, privacy, traffic
         case trainingLoss = "training_loss"
         case modelSHA256 = "model_sha256"
     }
@@ -122,6 +154,13 @@ public struct FederatedController<S: Strategy>: Sendable {
         self.settings = settings
     }
 
+    /// The privacy accountant of this run (nil without differential privacy).
+    public func privacyTracker(sites: [SiteInfo]) -> PrivacyTracker? {
+        try? self.settings.privacy.map {
+            try PrivacyTracker(settings: $0, sites: sites, training: self.settings.siteTraining, fraction: self.settings.fraction)
+        }
+    }
+
     /// A checkpoint before the first round.
     public func start(from initial: ModelParameters) -> RunCheckpoint<S.ServerState> {
         RunCheckpoint(round: 0, global: initial, state: self.strategy.initialState(for: initial))
@@ -129,15 +168,17 @@ public struct FederatedController<S: Strategy>: Sendable {
 
     /// Runs one round from a checkpoint.
     public func runRound(
-        from checkpoint: RunCheckpoint<S.ServerState>, sites: [SiteInfo], connector: some SiteConnector
+        from checkpoint: RunCheckpoint<S.ServerState>, sites: [SiteInfo], connector: some SiteConnector,
+        privacy tracker: PrivacyTracker? = nil, history: SelectionHistory = SelectionHistory()
     ) async -> (record: RoundRecord, next: RunCheckpoint<S.ServerState>) {
         let round = checkpoint.round + 1
         let context = RoundContext(
             round: round, global: checkpoint.global, available: sites.sorted { $0.name < $1.name },
             fraction: self.settings.fraction, minimumSites: self.settings.minimumSites,
-            training: self.settings.training, seed: self.settings.seed)
-        let plan = self.strategy.configureRound(context)
-        var aggregator = self.strategy.makeAggregator(for: plan, global: checkpoint.global)
+            training: self.settings.siteTraining, seed: self.settings.seed, selection: self.settings.selection, history: history)
+        var plan = self.strategy.configureRound(context, state: checkpoint.state)
+        plan.instructions.compression = self.settings.compression
+        var aggregator = self.strategy.makeAggregator(for: plan, global: checkpoint.global, state: checkpoint.state)
         let failures = await connector.train(plan, global: checkpoint.global, aggregator: &aggregator)
         var next = checkpoint
         next.round = round
@@ -151,12 +192,15 @@ public struct FederatedController<S: Strategy>: Sendable {
             let (results, _) = await connector.evaluate(round: round, sites: sites.map(\.name).sorted(), global: next.global)
             evaluation = EvaluationAggregate(results)
         }
-        let record = RoundRecord(
+        var record = RoundRecord(
             round: round, participants: plan.participants, aggregated: aggregator.acceptedSites.sorted(),
             failures: failures.sorted { $0.site < $1.site }.map(SiteFailureRecord.init),
             trainingLoss: aggregator.acceptedSites.isEmpty ? nil : SiteTrainingRecord.weightedLoss(aggregator.siteTraining),
             applied: applied, evaluation: evaluation,
-            modelSHA256: Safetensors.sha256Hex(next.global.bytes))
+            modelSHA256: Safetensors.sha256Hex(next.global.bytes),
+            privacy: (tracker ?? self.privacyTracker(sites: sites))?.status(afterRounds: round))
+        let traffic = aggregator.siteTraining.compactMapValues(\.transfer)
+        record.traffic = traffic.isEmpty ? nil : traffic
         return (record, next)
     }
 
@@ -164,17 +208,22 @@ public struct FederatedController<S: Strategy>: Sendable {
     ///
     /// - Parameters:
     ///   - checkpoint: Where to start (``start(from:)`` for a new run, or a restored checkpoint).
+    ///   - history: Earlier rounds' participants and answers (a resumed run passes its stored records' history).
     ///   - afterRound: Called after each round with its record and the new checkpoint, before the next round
     ///     starts (persist here). If it throws, the run stops with that error.
     public func run(
         from checkpoint: RunCheckpoint<S.ServerState>, sites: [SiteInfo], connector: some SiteConnector,
+        history: SelectionHistory = SelectionHistory(),
         afterRound: @Sendable (RoundRecord, RunCheckpoint<S.ServerState>) async throws -> Void = { _, _ in }
     ) async throws -> (records: [RoundRecord], final: RunCheckpoint<S.ServerState>) {
         var current = checkpoint
         var records = [RoundRecord]()
+        var history = history
+        let tracker = self.privacyTracker(sites: sites)
         while current.round < self.settings.rounds {
             try Task.checkCancellation()
-            let (record, next) = await self.runRound(from: current, sites: sites, connector: connector)
+            let (record, next) = await self.runRound(from: current, sites: sites, connector: connector, privacy: tracker, history: history)
+            history.record(participants: record.participants, aggregated: record.aggregated)
             try await afterRound(record, next)
             records.append(record)
             current = next

@@ -1,5 +1,7 @@
 public import CohortData
+import CohortCompression
 import CohortModel
+import CohortPrivacy
 import CohortStrategy
 public import Foundation
 import Yams
@@ -13,9 +15,13 @@ import Yams
 /// schema: schema.yaml                  # path relative to this file
 /// label: readmitted_30d                # optional
 /// model: {kind: mlp, hidden: [64, 32], activation: relu}
-/// strategy: {name: fedavg}             # or {name: fedavgm, server_learning_rate: 1, momentum: 0.9}
+/// strategy: {name: fedavg}             # fedavg | fedavgm | fedprox | scaffold | fedadam | fedyogi | fedadagrad
+///                                      # with server_learning_rate, momentum (fedavgm), mu (fedprox),
+///                                      # beta1, beta2, tau (fedadam, fedyogi, fedadagrad)
 /// rounds: 20
 /// fraction: 1.0
+/// selection: uniform                   # uniform | weighted | round-robin | availability
+/// compression: topk:0.01+q8+deflate    # optional update codec (docs/compression.md); default dense Float32
 /// training: {local_epochs: 1, batch_size: 32, optimizer: sgd, learning_rate: 0.1, momentum: 0, l2: 0, mu: 0}
 /// standardize: per-site                # per-site | none
 /// seed: 42
@@ -24,6 +30,13 @@ import Yams
 /// stop: {metric: auc, value: 0.8}      # optional
 /// evaluate_every: 1
 /// test_fraction: 0.25
+/// privacy:                             # optional: differential privacy (docs/privacy.md)
+///   mode: central                      # central | distributed | local
+///   noise_multiplier: 1.0              # or target_epsilon: 3 (calibrated for this job's rounds and fraction)
+///   clip: 1.0
+///   delta: 1e-5
+///   adaptive_clip: {target_quantile: 0.5, learning_rate: 0.2}   # central only
+///   secure_aggregation: false
 /// ```
 public struct JobFile: Sendable, Codable {
     public struct Model: Sendable, Codable {
@@ -36,9 +49,40 @@ public struct JobFile: Sendable, Codable {
         public var name: String
         public var serverLearningRate: Float?
         public var momentum: Float?
+        public var mu: Float?
+        public var beta1: Float?
+        public var beta2: Float?
+        public var tau: Float?
         enum CodingKeys: String, CodingKey {
-            case name, momentum
+            case name, momentum, mu, beta1, beta2, tau
             case serverLearningRate = "server_learning_rate"
+        }
+    }
+
+    public struct Privacy: Sendable, Codable {
+        public struct Adaptive: Sendable, Codable {
+            public var targetQuantile: Double?
+            public var learningRate: Double?
+            public var countNoiseStandardDeviation: Double?
+            enum CodingKeys: String, CodingKey {
+                case targetQuantile = "target_quantile"
+                case learningRate = "learning_rate"
+                case countNoiseStandardDeviation = "count_noise_stddev"
+            }
+        }
+        public var mode: String
+        public var noiseMultiplier: Double?
+        public var targetEpsilon: Double?
+        public var clip: Double?
+        public var delta: Double?
+        public var adaptiveClip: Adaptive?
+        public var secureAggregation: Bool?
+        enum CodingKeys: String, CodingKey {
+            case mode, clip, delta
+            case noiseMultiplier = "noise_multiplier"
+            case targetEpsilon = "target_epsilon"
+            case adaptiveClip = "adaptive_clip"
+            case secureAggregation = "secure_aggregation"
         }
     }
 
@@ -86,9 +130,12 @@ public struct JobFile: Sendable, Codable {
     public var stop: Stop?
     public var evaluateEvery: Int?
     public var testFraction: Double?
+    public var privacy: Privacy?
+    public var selection: String?
+    public var compression: String?
 
     enum CodingKeys: String, CodingKey {
-        case name, sites, schema, label, model, strategy, rounds, fraction, training, standardize, seed, stop
+        case name, sites, schema, label, model, strategy, rounds, fraction, training, standardize, seed, stop, privacy, selection, compression
         case minSites = "min_sites"
         case roundTimeoutSeconds = "round_timeout_seconds"
         case waitForSitesSeconds = "wait_for_sites_seconds"
@@ -153,13 +200,27 @@ public struct JobFile: Sendable, Codable {
             }
         }
         if let s = self.strategy {
-            guard let st = StrategySpec(name: s.name, serverLearningRate: s.serverLearningRate, momentum: s.momentum) else {
+            for (key, v) in [("server_learning_rate", s.serverLearningRate), ("momentum", s.momentum), ("mu", s.mu),
+                             ("beta1", s.beta1), ("beta2", s.beta2), ("tau", s.tau)] {
+                if let v, !(v.isFinite && v >= 0) { throw bad("strategy.\(key)", "must be a finite number, not negative") }
+            }
+            guard let st = StrategySpec(name: s.name, serverLearningRate: s.serverLearningRate, momentum: s.momentum, mu: s.mu,
+                                        beta1: s.beta1, beta2: s.beta2, tau: s.tau) else {
                 throw bad("strategy.name", "'\(s.name)' is not one of \(StrategySpec.names.joined(separator: ", "))")
             }
             spec.strategy = st
         }
         spec.rounds = self.rounds ?? spec.rounds
         spec.fraction = self.fraction ?? spec.fraction
+        if let sel = self.selection {
+            guard let policy = SelectionPolicy(rawValue: sel) else {
+                throw bad("selection", "'\(sel)' is not one of \(SelectionPolicy.names.joined(separator: ", "))")
+            }
+            spec.selection = policy
+        }
+        if let c = self.compression {
+            do { spec.compression = try CodecSpec(parsing: c) } catch { throw bad("compression", "\(error)") }
+        }
         if let t = self.training {
             if t.localEpochs != nil && t.localSteps != nil { throw bad("training", "give local_epochs or local_steps, not both") }
             var cfg = spec.training
@@ -191,6 +252,19 @@ public struct JobFile: Sendable, Codable {
         }
         spec.evaluateEvery = self.evaluateEvery ?? spec.evaluateEvery
         spec.testFraction = self.testFraction ?? spec.testFraction
+        if let p = self.privacy {
+            do {
+                spec.privacy = try PrivacyOptionsParser.settings(
+                    mode: p.mode, noiseMultiplier: p.noiseMultiplier, targetEpsilon: p.targetEpsilon, clip: p.clip,
+                    delta: p.delta, adaptive: p.adaptiveClip.map {
+                        AdaptiveClipping.Settings(targetQuantile: $0.targetQuantile ?? 0.5, learningRate: $0.learningRate ?? 0.2,
+                                                  countNoiseStandardDeviation: $0.countNoiseStandardDeviation ?? 0)
+                    }, secureAggregation: p.secureAggregation ?? false,
+                    rounds: spec.rounds, fraction: spec.fraction, keyPrefix: "privacy.")
+            } catch let e as PrivacyOptionsParser.Problem {
+                throw bad(e.key, e.message)
+            }
+        }
         return spec
     }
 }

@@ -1,3 +1,4 @@
+public import CohortCompression
 public import CohortData
 public import CohortModel
 public import CohortStrategy
@@ -31,6 +32,12 @@ public struct JobSpec: Sendable, Hashable, Codable {
     public var testFraction: Double
     /// How long to wait for enough sites to connect before the job fails.
     public var waitForSitesSeconds: Int
+    /// Differential privacy (nil: none). Sites with a privacy budget refuse jobs without it.
+    public var privacy: PrivacySettings?
+    /// How each round's participants are chosen.
+    public var selection: SelectionPolicy = .uniform
+    /// How sites encode their updates (nil: dense Float32).
+    public var compression: CodecSpec?
 
     public init(
         name: String, sites: [String] = [], minimumSites: Int = 1, model: ModelSpec.Kind = .mlp, hidden: [Int] = [64, 32],
@@ -38,8 +45,9 @@ public struct JobSpec: Sendable, Hashable, Codable {
         standardize: StandardizeMode = .perSite, strategy: StrategySpec = .fedAvg(), rounds: Int = 20, fraction: Double = 1,
         training: TrainingConfig = TrainingConfig(budget: .epochs(1), batchSize: 32, optimizer: .sgd(learningRate: 0.1)),
         seed: UInt64 = 42, roundTimeoutSeconds: Int = 600, stop: MetricTarget? = nil, evaluateEvery: Int = 1,
-        testFraction: Double = 0.25, waitForSitesSeconds: Int = 300
+        testFraction: Double = 0.25, waitForSitesSeconds: Int = 300, privacy: PrivacySettings? = nil
     ) {
+        self.privacy = privacy
         self.name = name
         self.sites = sites
         self.minimumSites = minimumSites
@@ -84,7 +92,9 @@ public struct JobSpec: Sendable, Hashable, Codable {
     /// Round-loop settings.
     public var runSettings: RunSettings {
         RunSettings(rounds: self.rounds, fraction: self.fraction, minimumSites: self.minimumSites, training: self.training,
-                    seed: self.seed, evaluateEvery: self.evaluateEvery, target: self.stop)
+                    seed: self.seed, evaluateEvery: self.evaluateEvery, target: self.stop, privacy: self.privacy,
+                    selection: self.selection, compression: self.compression)
+            .applying(self.strategy)
     }
 
     /// The equivalent in-process simulation settings (same seed: same model bits).
@@ -115,6 +125,18 @@ public struct JobSpec: Sendable, Hashable, Codable {
         guard self.roundTimeoutSeconds > 0 else { throw bad("round_timeout_seconds", "must be positive") }
         guard (0..<1).contains(self.testFraction) else { throw bad("test_fraction", "must be in [0, 1)") }
         guard self.evaluateEvery >= 0 else { throw bad("evaluate_every", "must be 0 (never) or positive") }
+        if let p = self.privacy {
+            do { try p.validate() } catch { throw bad("privacy", "\(error)") }
+            if case .scaffold = self.strategy, p.configuration.isServerSide {
+                throw bad("privacy.mode", "SCAFFOLD cannot be combined with central or distributed DP; use local DP or another strategy")
+            }
+        }
+        if let c = self.compression {
+            do { try c.validate() } catch { throw bad("compression", "\(error)") }
+            if self.privacy?.secureAggregation == true {
+                throw bad("compression", "does not compose with secure aggregation (sites quantise on their own grids and send different entries); drop one of them")
+            }
+        }
         if self.standardize == .global {
             throw bad("standardize", "global standardisation over the network needs federated statistics; use per-site or none")
         }

@@ -1,5 +1,6 @@
 public import CohortData
 public import CohortModel
+import CohortPrivacy
 public import CohortStrategy
 public import CohortTensor
 import Foundation
@@ -14,12 +15,17 @@ public struct SimulationConfig: Sendable {
     /// Probability that a selected site drops out of a round.
     public var dropoutRate: Double
     public var standardize: StandardizeMode
-    /// Also train the local-only and centralized baselines.
+    /// Also train the local-only and centralized baselines (and, with differential privacy, the same federation
+    /// without it, to show what privacy costs).
     public var baselines: Bool
+    /// Every site's privacy budget (its ledger's `max_epsilon`, nothing spent yet): a site the job would take past
+    /// it refuses the job, as a networked site would.
+    public var siteMaxEpsilon: Double?
 
     public init(model: ModelSpec.Kind = .logistic, hidden: [Int] = [], activation: ModelSpec.Activation = .relu,
                 strategy: StrategySpec = .fedAvg(), settings: RunSettings, dropoutRate: Double = 0,
-                standardize: StandardizeMode = .perSite, baselines: Bool = true) {
+                standardize: StandardizeMode = .perSite, baselines: Bool = true, siteMaxEpsilon: Double? = nil) {
+        self.siteMaxEpsilon = siteMaxEpsilon
         self.model = model
         self.hidden = hidden
         self.activation = activation
@@ -67,6 +73,10 @@ public struct SimulationResult: Sendable {
     public var local: [SiteEvaluation]?
     /// The pooled-data model, evaluated at every site.
     public var centralized: EvaluationAggregate?
+    /// With differential privacy: the same federation trained without it.
+    public var nonPrivate: EvaluationAggregate?
+    /// Sites that refused the job, with the reason (privacy budget).
+    public var refused: [String: String]
     public var centralizedModel: ModelParameters?
     /// The encoder shared by all sites (nil with per-site standardisation).
     public var sharedEncoder: FeatureEncoder?
@@ -82,11 +92,17 @@ public struct SimulationResult: Sendable {
 public enum Simulation {
     /// Encodes the federation, trains federated, trains the baselines, and evaluates everything.
     public static func run(
-        federation: Federation, config: SimulationConfig, progress: @Sendable (SimulationEvent) -> Void = { _ in }
+        federation: Federation, config: SimulationConfig, progress: @escaping @Sendable (SimulationEvent) -> Void = { _ in }
     ) async throws -> SimulationResult {
-        let (encodedSites, shared) = federation.encoded(standardize: config.standardize)
+        var (encodedSites, shared) = federation.encoded(standardize: config.standardize)
+        let refused = try Self.budgetRefusals(config: config, sites: encodedSites.map { ($0.name, $0.train.count) })
+        for (site, reason) in refused.sorted(by: { $0.key < $1.key }) { progress(.phase("\(site) refuses the job: \(reason)")) }
+        encodedSites.removeAll { refused[$0.name] != nil }
         guard let first = encodedSites.first else {
-            throw DataError(.federation, "the federation has no sites")
+            throw DataError(.federation, refused.isEmpty ? "the federation has no sites" : "every site refused the job: its privacy budget is too small")
+        }
+        guard encodedSites.count >= config.settings.minimumSites else {
+            throw DataError(.federation, "only \(encodedSites.count) sites accepted the job; it needs \(config.settings.minimumSites) (\(refused.count) refused: privacy budget)")
         }
         let spec = ModelSpec(kind: config.model, inputCount: first.train.featureCount,
                              classCount: first.train.classCount, hidden: config.hidden, activation: config.activation)
@@ -97,7 +113,8 @@ public enum Simulation {
         let siteInfos = encodedSites.map { SiteInfo(name: $0.name, trainCount: $0.train.count) }
         let connector = InProcessSites(executors: executors, dropoutRate: config.dropoutRate, seed: config.settings.seed)
 
-        progress(.phase("federated training (\(config.strategy), \(encodedSites.count) sites, \(config.settings.rounds) rounds)"))
+        let dp = config.settings.privacy.map { ", \($0.modeName) DP z = \($0.configuration.noiseMultiplier)" } ?? ""
+        progress(.phase("federated training (\(config.strategy)\(dp), \(encodedSites.count) sites, \(config.settings.rounds) rounds)"))
         let clock = ContinuousClock()
         let t0 = clock.now
         let (records, final) = try await self.federate(config: config, initial: initial, sites: siteInfos, connector: connector, progress: progress)
@@ -109,7 +126,15 @@ public enum Simulation {
 
         var local: [SiteEvaluation]?
         var central: (model: ModelParameters, evaluations: [SiteEvaluation])?
+        var nonPrivate: EvaluationAggregate?
         let t1 = clock.now
+        if config.baselines, config.settings.privacy != nil {
+            progress(.phase("baseline: the same federation without differential privacy"))
+            var plain = config
+            plain.settings.privacy = nil
+            let (_, plainFinal) = try await self.federate(config: plain, initial: initial, sites: siteInfos, connector: connector)
+            nonPrivate = EvaluationAggregate(await connector.evaluate(round: plainFinal.round, sites: siteInfos.map(\.name), global: plainFinal.global).results)
+        }
         if config.baselines {
             let budget = config.settings.training.budget.repeated(config.settings.rounds)
             var baselineConfig = config.settings.training
@@ -121,20 +146,39 @@ public enum Simulation {
         }
         let baselineSeconds = (clock.now - t1).seconds
 
-        let sites = zip(federation.sites, encodedSites).map { raw, enc in
+        let raws = Dictionary(uniqueKeysWithValues: federation.sites.map { ($0.name, $0) })
+        let sites = encodedSites.map { enc in
+            let raw = raws[enc.name]
             let counts = enc.train.classCounts
             let rate = enc.train.classCount == 2
                 ? Double(counts[1]) / Double(max(1, enc.train.count))
                 : Double(counts.max() ?? 0) / Double(max(1, enc.train.count))
             return SiteDescription(name: enc.name, trainCount: enc.train.count, testCount: enc.test.count,
-                                   positiveRate: rate, note: raw.note)
+                                   positiveRate: rate, note: raw?.note)
         }
         return SimulationResult(
             spec: spec, config: config, sites: sites, rounds: records, final: finalAggregate, model: final.global,
             local: local, centralized: central.flatMap { EvaluationAggregate($0.evaluations) },
-            centralizedModel: central?.model, sharedEncoder: shared,
+            nonPrivate: nonPrivate, refused: refused, centralizedModel: central?.model, sharedEncoder: shared,
             encoders: Dictionary(uniqueKeysWithValues: encodedSites.map { ($0.name, $0.encoder) }),
             federatedSeconds: federatedSeconds, baselineSeconds: baselineSeconds)
+    }
+
+    /// The sites whose privacy budget the job would exceed, with the reason (the ledger's words).
+    static func budgetRefusals(config: SimulationConfig, sites: [(name: String, examples: Int)]) throws -> [String: String] {
+        guard let maxEpsilon = config.siteMaxEpsilon else { return [:] }
+        guard let privacy = config.settings.privacy else {
+            throw DataError(.federation, "the sites have a privacy budget (max epsilon \(maxEpsilon)) and the job has no differential privacy; add --dp")
+        }
+        var refused = [String: String]()
+        let settings = config.settings.applying(config.strategy)
+        for site in sites {
+            let spend = try privacy.spend(rounds: settings.rounds, fraction: settings.fraction, training: settings.siteTraining, examples: site.examples)
+            if let r = PrivacyLedger().check(adding: spend.ledgerEntry(jobID: "simulation"), maxEpsilon: maxEpsilon) {
+                refused[site.name] = r.message
+            }
+        }
+        return refused
     }
 
     /// The randomness of a job's initial model: the seed only.
@@ -142,29 +186,35 @@ public enum Simulation {
         RandomSource(seed: seed).derived("initial-model")
     }
 
-    /// Runs federated training with the strategy a spec names.
-    public static func federate(
-        config: SimulationConfig, initial: ModelParameters, sites: [SiteInfo], connector: some SiteConnector,
-        progress: @Sendable (SimulationEvent) -> Void = { _ in }
+    /// Runs federated training with the strategy a spec names (wrapped in central or distributed DP when the
+    /// settings ask for it; simulated DP noise is seeded, so runs are reproducible).
+    public static func federate<C: SiteConnector>(
+        config: SimulationConfig, initial: ModelParameters, sites: [SiteInfo], connector: C,
+        progress: @escaping @Sendable (SimulationEvent) -> Void = { _ in }
     ) async throws -> (records: [RoundRecord], final: RunCheckpoint<AnyServerState>) {
-        switch config.strategy {
-        case .fedAvg(let lr):
-            return try await self.federate(FedAvg(serverLearningRate: lr), config: config, initial: initial, sites: sites, connector: connector, progress: progress)
-        case .fedAvgM(let lr, let m):
-            return try await self.federate(FedAvgM(serverLearningRate: lr, momentum: m), config: config, initial: initial, sites: sites, connector: connector, progress: progress)
-        }
+        let expected = min(sites.count, max(config.settings.minimumSites, Int((config.settings.fraction * Double(sites.count)).rounded(.up))))
+        return try await StrategyOpener.open(
+            config.strategy, privacy: config.settings.privacy, noiseSites: config.dropoutRate > 0 ? max(1, config.settings.minimumSites) : expected,
+            noise: .seeded(config.settings.seed),
+            visitor: Runner(config: config, initial: initial, sites: sites, connector: connector, progress: progress))
     }
 
-    static func federate<S: Strategy>(
-        _ strategy: S, config: SimulationConfig, initial: ModelParameters, sites: [SiteInfo], connector: some SiteConnector,
-        progress: @Sendable (SimulationEvent) -> Void
-    ) async throws -> (records: [RoundRecord], final: RunCheckpoint<AnyServerState>) {
-        let controller = FederatedController(strategy: strategy, settings: config.settings)
-        let total = config.settings.rounds
-        let (records, final) = try await controller.run(from: controller.start(from: initial), sites: sites, connector: connector) { record, _ in
-            progress(.round(record, of: total))
+    struct Runner<C: SiteConnector>: StrategyVisitor {
+        let config: SimulationConfig
+        let initial: ModelParameters
+        let sites: [SiteInfo]
+        let connector: C
+        let progress: @Sendable (SimulationEvent) -> Void
+
+        func visit<S: Strategy>(_ strategy: S) async throws -> (records: [RoundRecord], final: RunCheckpoint<AnyServerState>) {
+            let controller = FederatedController(strategy: strategy, settings: self.config.settings.applying(self.config.strategy))
+            let total = self.config.settings.rounds
+            let progress = self.progress
+            let (records, final) = try await controller.run(from: controller.start(from: self.initial), sites: self.sites, connector: self.connector) { record, _ in
+                progress(.round(record, of: total))
+            }
+            return (records, RunCheckpoint(round: final.round, global: final.global, state: AnyServerState(final.state)))
         }
-        return (records, RunCheckpoint(round: final.round, global: final.global, state: AnyServerState(final.state)))
     }
 }
 

@@ -1,6 +1,7 @@
 public import CohortModel
 public import CohortStrategy
 public import CohortTensor
+import CohortPrivacy
 
 /// Runs tasks on one site's local data: local training from a global model, and evaluation.
 ///
@@ -37,12 +38,34 @@ public struct SiteExecutor: Sendable {
 
     /// Trains locally from `global` and returns the change.
     public func train(global: ModelParameters, instructions: TrainInstructions) throws(SiteFailure) -> SiteUpdate {
+        try self.train(global: global, instructions: instructions, siteControl: nil).update
+    }
+
+    /// Trains locally from `global`; with SCAFFOLD instructions also corrects every gradient by `c - c_i` and
+    /// returns the site's new control variate (the caller keeps it at the site for the next round).
+    ///
+    /// - Parameter siteControl: The site's control variate `c_i` from its previous round (nil: zeros).
+    public func train(global: ModelParameters, instructions: TrainInstructions, siteControl: [Float]?) throws(SiteFailure)
+        -> (update: SiteUpdate, siteControl: [Float]?)
+    {
         guard global.layout == self.network.layout else {
             throw SiteFailure(site: self.name, code: .failed,
                               message: "the global model does not match this site's model layout")
         }
         guard !self.trainingData.isEmpty else {
             throw SiteFailure(site: self.name, code: .failed, message: "the site has no training examples")
+        }
+        var correction: [Float]?
+        var ci: [Float] = []
+        if let c = instructions.serverControl {
+            guard c.count == global.count else {
+                throw SiteFailure(site: self.name, code: .failed, message: "the server control variate does not match the model")
+            }
+            guard case .sgd = instructions.training.optimizer else {
+                throw SiteFailure(site: self.name, code: .failed, message: "SCAFFOLD needs plain SGD local training (option II assumes it)")
+            }
+            ci = siteControl ?? [Float](repeating: 0, count: global.count)
+            correction = ScaffoldSite.correction(server: c, site: ci)
         }
         var local = global
         var rng = Self.trainingRandomness(seed: instructions.seed, site: self.name, round: instructions.round)
@@ -51,20 +74,41 @@ public struct SiteExecutor: Sendable {
         case .secure:
             var noise = SecureGaussianSource()
             summary = Trainer.train(self.network, parameters: &local, on: self.trainingData, config: instructions.training,
-                                    rng: &rng, noise: &noise, anchor: global)
+                                    rng: &rng, noise: &noise, anchor: global, correction: correction)
         case .seeded:
             var noise = RandomSource(seed: instructions.seed).derived("noise", self.name, String(instructions.round))
             summary = Trainer.train(self.network, parameters: &local, on: self.trainingData, config: instructions.training,
-                                    rng: &rng, noise: &noise, anchor: global)
+                                    rng: &rng, noise: &noise, anchor: global, correction: correction)
         }
         guard local.flat.allFinite else {
             throw SiteFailure(site: self.name, code: .failed,
                               message: "local training diverged (non-finite parameters); lower the learning rate")
         }
+        var newControl: [Float]?
+        var controlDelta: [Float]?
+        if let c = instructions.serverControl {
+            let r = ScaffoldSite.update(global: global.flat, local: local.flat, steps: summary.steps,
+                                        learningRate: instructions.training.optimizer.learningRate, server: c, site: ci)
+            newControl = r.newControl
+            controlDelta = r.controlDelta
+        }
         // The delta is computed in place: a site holds the global model and one working copy, not three models.
         local.flat.addScaled(global.flat, by: -1)
-        return SiteUpdate(site: self.name, round: instructions.round, delta: local.flat,
-                          exampleCount: self.trainingData.count, training: summary)
+        if let privacy = instructions.updatePrivacy {
+            // Distributed DP, applied before the update leaves the site: clip, then this site's share of the noise.
+            _ = L2Clipping.clip(&local.flat, to: Float(privacy.clip))
+            switch self.noise {
+            case .secure:
+                var source = SecureGaussianSource()
+                local.flat.addGaussianNoise(standardDeviation: privacy.noiseStandardDeviation, from: &source)
+            case .seeded:
+                var source = RandomSource(seed: instructions.seed).derived("update-noise", self.name, String(instructions.round))
+                local.flat.addGaussianNoise(standardDeviation: privacy.noiseStandardDeviation, from: &source)
+            }
+        }
+        let update = SiteUpdate(site: self.name, round: instructions.round, delta: local.flat,
+                                exampleCount: self.trainingData.count, training: summary, controlDelta: controlDelta)
+        return (update, newControl)
     }
 
     /// Evaluates a model on the site's test data.

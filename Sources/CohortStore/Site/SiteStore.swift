@@ -60,7 +60,7 @@ public final class SiteStore: Sendable {
     ///
     /// - Throws: ``StoreError`` `.invalidArgument` unless `epsilon` is finite and non-negative and `delta` is in
     ///   [0, 1].
-    public func recordPrivacySpend(jobID: String, epsilon: Double, delta: Double, time: Date = Date()) throws {
+    public func recordPrivacySpend(jobID: String, epsilon: Double, delta: Double, mechanism: String = "", time: Date = Date()) throws {
         guard epsilon.isFinite, epsilon >= 0, delta.isFinite, (0...1).contains(delta) else {
             throw StoreError(
                 .invalidArgument,
@@ -71,8 +71,8 @@ public final class SiteStore: Sendable {
         try StoreError.wrapping("cannot record a privacy spend") {
             try self.pool.write { db in
                 try db.execute(
-                    sql: "INSERT INTO privacy_ledger (job_id, epsilon, delta, recorded_at) VALUES (?, ?, ?, ?)",
-                    arguments: [jobID, epsilon, delta, Timestamp.string(time)]
+                    sql: "INSERT INTO privacy_ledger (job_id, epsilon, delta, recorded_at, mechanism) VALUES (?, ?, ?, ?, ?)",
+                    arguments: [jobID, epsilon, delta, Timestamp.string(time), mechanism]
                 )
             }
         }
@@ -87,6 +87,27 @@ public final class SiteStore: Sendable {
                     sql: "SELECT COALESCE(SUM(epsilon), 0) FROM privacy_ledger WHERE ? IS NULL OR job_id = ?",
                     arguments: [jobID, jobID]
                 ) ?? 0
+            }
+        }
+    }
+
+    /// One recorded spend.
+    public struct PrivacySpendRecord: Sendable, Hashable {
+        public var jobID: String
+        public var epsilon: Double
+        public var delta: Double
+        public var mechanism: String
+        public var recordedAt: String
+    }
+
+    /// Every recorded spend, oldest first.
+    public func privacySpends() throws -> [PrivacySpendRecord] {
+        try StoreError.wrapping("cannot read the privacy ledger") {
+            try self.pool.read { db in
+                try Row.fetchAll(db, sql: "SELECT job_id, epsilon, delta, mechanism, recorded_at FROM privacy_ledger ORDER BY id").map {
+                    PrivacySpendRecord(jobID: $0["job_id"], epsilon: $0["epsilon"], delta: $0["delta"],
+                                       mechanism: $0["mechanism"], recordedAt: $0["recorded_at"])
+                }
             }
         }
     }
@@ -107,6 +128,9 @@ public final class SiteStore: Sendable {
                     """
             )
             try HashChainedLog.createTables(named: "egress_log", in: db)
+        }
+        migrator.registerMigration("v2-ledger-mechanism") { db in
+            try db.execute(sql: "ALTER TABLE privacy_ledger ADD COLUMN mechanism TEXT NOT NULL DEFAULT ''")
         }
         return migrator
     }

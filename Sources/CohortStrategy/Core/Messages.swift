@@ -1,3 +1,4 @@
+public import CohortCompression
 public import CohortModel
 public import CohortTensor
 
@@ -20,11 +21,21 @@ public struct TrainInstructions: Sendable, Hashable, Codable {
     public var training: TrainingConfig
     /// The job seed; a site derives its randomness from it, its own name and the round.
     public var seed: UInt64
+    /// SCAFFOLD's server control variate `c` (nil for other strategies).
+    public var serverControl: [Float]?
+    /// Distributed DP: the site clips its update and adds its share of the noise before sending it (nil: off).
+    public var updatePrivacy: UpdatePrivacy?
+    /// How the site encodes its update for the upload (nil: dense Float32).
+    public var compression: CodecSpec?
 
-    public init(round: Int, training: TrainingConfig, seed: UInt64) {
+    public init(round: Int, training: TrainingConfig, seed: UInt64, serverControl: [Float]? = nil, updatePrivacy: UpdatePrivacy? = nil,
+                compression: CodecSpec? = nil) {
+        self.compression = compression
         self.round = round
         self.training = training
         self.seed = seed
+        self.serverControl = serverControl
+        self.updatePrivacy = updatePrivacy
     }
 }
 
@@ -34,11 +45,14 @@ public struct RoundPlan: Sendable, Hashable, Codable {
     /// Selected sites, sorted by name.
     public var participants: [String]
     public var instructions: TrainInstructions
+    /// Sites that were available when the round was planned.
+    public var availableCount: Int
 
-    public init(round: Int, participants: [String], instructions: TrainInstructions) {
+    public init(round: Int, participants: [String], instructions: TrainInstructions, availableCount: Int? = nil) {
         self.round = round
         self.participants = participants
         self.instructions = instructions
+        self.availableCount = availableCount ?? participants.count
     }
 }
 
@@ -51,13 +65,45 @@ public struct SiteUpdate: Sendable, Hashable {
     /// Training examples behind the update (FedAvg's weight).
     public var exampleCount: Int
     public var training: TrainingSummary
+    /// SCAFFOLD's change of the site's control variate, `c_i+ - c_i` (nil for other strategies).
+    public var controlDelta: [Float]?
+    /// A regional aggregator's exact partial sum of its sites' weighted updates (then `delta` is empty and
+    /// `exampleCount` is the region's total): merging it gives the same bits as aggregating the sites directly.
+    public var partial: ExactAccumulator?
+    /// Bytes moved for this update (set by the transport).
+    public var transfer: TransferBytes?
 
-    public init(site: String, round: Int, delta: [Float], exampleCount: Int, training: TrainingSummary) {
+    public init(site: String, round: Int, delta: [Float], exampleCount: Int, training: TrainingSummary, controlDelta: [Float]? = nil,
+                partial: ExactAccumulator? = nil) {
         self.site = site
         self.round = round
         self.delta = delta
         self.exampleCount = exampleCount
         self.training = training
+        self.controlDelta = controlDelta
+        self.partial = partial
+    }
+}
+
+/// Bytes a site's training task moved: the model (and control variate) it fetched, and the update it sent, with
+/// what the update would have cost as dense Float32.
+public struct TransferBytes: Sendable, Hashable, Codable {
+    /// Coordinator to site.
+    public var down: Int
+    /// Site to coordinator, as sent.
+    public var up: Int
+    /// Site to coordinator had the update been sent as dense Float32.
+    public var upDense: Int
+
+    public init(down: Int, up: Int, upDense: Int) {
+        self.down = down
+        self.up = up
+        self.upDense = upDense
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case down, up
+        case upDense = "up_dense"
     }
 }
 

@@ -15,9 +15,15 @@ public struct RoundContext: Sendable {
     public var training: TrainingConfig
     /// The job seed.
     public var seed: UInt64
+    /// How participants are chosen.
+    public var selection: SelectionPolicy
+    /// Who was selected and answered in earlier rounds.
+    public var history: SelectionHistory
 
     public init(round: Int, global: ModelParameters, available: [SiteInfo], fraction: Double, minimumSites: Int,
-                training: TrainingConfig, seed: UInt64) {
+                training: TrainingConfig, seed: UInt64, selection: SelectionPolicy = .uniform, history: SelectionHistory = SelectionHistory()) {
+        self.selection = selection
+        self.history = history
         self.round = round
         self.global = global
         self.available = available
@@ -49,8 +55,15 @@ public protocol Strategy: Sendable {
     /// Chooses the participants of a round and their instructions.
     func configureRound(_ context: RoundContext) -> RoundPlan
 
+    /// Chooses the participants of a round and their instructions, seeing the server state (e.g. SCAFFOLD sends its
+    /// control variate). The default ignores the state.
+    func configureRound(_ context: RoundContext, state: ServerState) -> RoundPlan
+
     /// A fresh aggregator for a round.
     func makeAggregator(for plan: RoundPlan, global: ModelParameters) -> Aggregator
+
+    /// A fresh aggregator for a round, seeing the server state (e.g. an adaptive clip norm). The default ignores it.
+    func makeAggregator(for plan: RoundPlan, global: ModelParameters, state: ServerState) -> Aggregator
 
     /// The next global model from the round's aggregate (called only when at least one update was accepted).
     func finishRound(global: ModelParameters, aggregator: Aggregator, state: inout ServerState) -> ModelParameters
@@ -69,22 +82,20 @@ public protocol UpdateAggregator: Sendable {
 }
 
 extension Strategy {
-    /// Uniform random selection of `max(minimumSites, ceil(fraction * available))` sites, drawn from the job seed
-    /// and the round number only (so the same sites are chosen in simulation and on the network).
-    public func selectUniformly(_ context: RoundContext) -> [String] {
-        let n = context.available.count
-        let k = min(n, max(context.minimumSites, Int((context.fraction * Double(n)).rounded(.up))))
-        if k >= n { return context.available.map(\.name) }
-        var rng = RandomSource(seed: context.seed).derived("select", String(context.round))
-        let order = rng.permutation(n)
-        return order.prefix(k).map { context.available[$0].name }.sorted()
-    }
-
-    /// The default plan: uniform selection, the context's training settings.
+    /// The default plan: the context's selection policy and training settings.
     public func configureRound(_ context: RoundContext) -> RoundPlan {
         RoundPlan(
-            round: context.round, participants: self.selectUniformly(context),
-            instructions: TrainInstructions(round: context.round, training: context.training, seed: context.seed))
+            round: context.round, participants: self.selectSites(context),
+            instructions: TrainInstructions(round: context.round, training: context.training, seed: context.seed),
+            availableCount: context.available.count)
+    }
+
+    public func configureRound(_ context: RoundContext, state: ServerState) -> RoundPlan {
+        self.configureRound(context)
+    }
+
+    public func makeAggregator(for plan: RoundPlan, global: ModelParameters, state: ServerState) -> Aggregator {
+        self.makeAggregator(for: plan, global: global)
     }
 }
 

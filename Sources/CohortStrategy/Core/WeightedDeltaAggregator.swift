@@ -28,23 +28,11 @@ public struct WeightedDeltaAggregator: UpdateAggregator {
     }
 
     public mutating func accept(_ update: SiteUpdate) throws(SiteFailure) {
-        guard self.expectedSites.contains(update.site) else {
-            throw SiteFailure(site: update.site, code: .rejected, message: "the site was not selected for this round")
+        if let partial = update.partial {
+            try self.merge(partial, from: update)
+            return
         }
-        guard !self.acceptedSites.contains(update.site) else {
-            throw SiteFailure(site: update.site, code: .rejected, message: "a second update for the same round")
-        }
-        guard update.delta.count == self.accumulator.count else {
-            throw SiteFailure(site: update.site, code: .rejected,
-                              message: "update has \(update.delta.count) values, the model has \(self.accumulator.count)")
-        }
-        if let bad = update.delta.withUnsafeBufferPointer({ Vector.firstNonFinite($0) }) {
-            throw SiteFailure(site: update.site, code: .rejected,
-                              message: "update value \(bad) is \(update.delta[bad]); NaN and infinite values are refused")
-        }
-        guard update.exampleCount > 0 else {
-            throw SiteFailure(site: update.site, code: .rejected, message: "update is based on zero examples")
-        }
+        try UpdateChecks.check(update, expected: self.expectedSites, accepted: self.acceptedSites, length: self.accumulator.count)
         let w = self.weighting == .examples ? Double(update.exampleCount) : 1
         do throws(AccumulatorError) {
             try self.accumulator.add(update.delta, weight: w)
@@ -52,7 +40,22 @@ public struct WeightedDeltaAggregator: UpdateAggregator {
             throw SiteFailure(site: update.site, code: .rejected, message: error.description)
         }
         self.acceptedSites.append(update.site)
-        self.siteTraining[update.site] = SiteTrainingRecord(examples: update.exampleCount, training: update.training)
+        self.siteTraining[update.site] = SiteTrainingRecord(update)
+    }
+
+    /// Merges a regional aggregator's exact partial sum (example weighting only: the region weighted its sites).
+    mutating func merge(_ partial: ExactAccumulator, from update: SiteUpdate) throws(SiteFailure) {
+        guard self.expectedSites.contains(update.site), !self.acceptedSites.contains(update.site) else {
+            throw SiteFailure(site: update.site, code: .rejected, message: "the region was not selected, or sent a second aggregate")
+        }
+        guard self.weighting == .examples else {
+            throw SiteFailure(site: update.site, code: .rejected, message: "regional aggregates need example weighting")
+        }
+        do throws(AccumulatorError) { try self.accumulator.merge(partial) } catch {
+            throw SiteFailure(site: update.site, code: .rejected, message: error.description)
+        }
+        self.acceptedSites.append(update.site)
+        self.siteTraining[update.site] = SiteTrainingRecord(update)
     }
 
     /// The weighted mean delta.
@@ -66,10 +69,17 @@ public struct WeightedDeltaAggregator: UpdateAggregator {
 public struct SiteTrainingRecord: Sendable, Hashable, Codable {
     public var examples: Int
     public var training: TrainingSummary
+    public var transfer: TransferBytes?
 
-    public init(examples: Int, training: TrainingSummary) {
+    public init(examples: Int, training: TrainingSummary, transfer: TransferBytes? = nil) {
         self.examples = examples
         self.training = training
+        self.transfer = transfer
+    }
+
+    /// The record of an accepted update.
+    public init(_ update: SiteUpdate) {
+        self.init(examples: update.exampleCount, training: update.training, transfer: update.transfer)
     }
 
     /// Example-weighted mean loss, summed in site-name order so the result does not depend on arrival order.
@@ -80,5 +90,29 @@ public struct SiteTrainingRecord: Sendable, Hashable, Codable {
             n += records[k]!.examples
         }
         return n > 0 ? s / Double(n) : .nan
+    }
+}
+
+/// The checks every aggregator applies before an update may touch its state.
+public enum UpdateChecks {
+    /// Refuses an update from a site that was not selected, a second update, a wrong length, non-finite values or
+    /// zero examples; the message says which.
+    public static func check(_ update: SiteUpdate, expected: Set<String>, accepted: [String], length: Int) throws(SiteFailure) {
+        guard expected.contains(update.site) else {
+            throw SiteFailure(site: update.site, code: .rejected, message: "the site was not selected for this round")
+        }
+        guard !accepted.contains(update.site) else {
+            throw SiteFailure(site: update.site, code: .rejected, message: "a second update for the same round")
+        }
+        guard update.delta.count == length else {
+            throw SiteFailure(site: update.site, code: .rejected, message: "update has \(update.delta.count) values, the model has \(length)")
+        }
+        if let bad = update.delta.withUnsafeBufferPointer({ Vector.firstNonFinite($0) }) {
+            throw SiteFailure(site: update.site, code: .rejected,
+                              message: "update value \(bad) is \(update.delta[bad]); NaN and infinite values are refused")
+        }
+        guard update.exampleCount > 0 else {
+            throw SiteFailure(site: update.site, code: .rejected, message: "update is based on zero examples")
+        }
     }
 }

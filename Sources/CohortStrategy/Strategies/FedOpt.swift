@@ -14,7 +14,7 @@ import CohortTensor
 ///
 /// with Adam's bias corrections m̂ = m / (1 - β1^t), v̂ = v / (1 - β2^t) for Adam and Yogi (none for Adagrad), so
 /// that FedAdam with one site and τ -> 0 is Adam on that site's pseudo-gradient.
-public struct FedOpt: Strategy {
+public struct FedOpt: DeltaServerRule {
     public enum Method: String, Sendable, Hashable, Codable, CaseIterable {
         case adam, yogi, adagrad
     }
@@ -51,7 +51,10 @@ public struct FedOpt: Strategy {
     }
 
     public func finishRound(global: ModelParameters, aggregator: WeightedDeltaAggregator, state: inout State) -> ModelParameters {
-        let delta = aggregator.meanDelta
+        self.apply(meanDelta: aggregator.meanDelta, to: global, state: &state)
+    }
+
+    public func apply(meanDelta delta: [Float], to global: ModelParameters, state: inout State) -> ModelParameters {
         state.step += 1
         let t = Double(state.step)
         let b1 = self.beta1, b2 = self.beta2

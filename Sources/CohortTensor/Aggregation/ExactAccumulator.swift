@@ -12,7 +12,7 @@ import Dispatch
 /// Storage is one `Int64` per element while contributions stay within `±2^(51 - fractionBits)` (±2048 with the
 /// default 40 fraction bits); larger contributions, and every 1,024 contributions, carry into a second `Int64`
 /// array that is allocated on first use. The resolution is `2^-40` (about 1e-12) of the weighted value.
-public struct ExactAccumulator: Sendable, Equatable {
+public struct ExactAccumulator: Sendable, Hashable {
     /// Fraction bits of the fixed-point representation.
     public let fractionBits: Int
     /// Low word of each element, in units of `2^-fractionBits`.

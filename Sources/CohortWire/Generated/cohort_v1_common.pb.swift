@@ -276,11 +276,84 @@ public nonisolated struct Cohort_V1_JobSpec: @unchecked Sendable {
     set {_uniqueStorage()._noEvaluation = newValue}
   }
 
+  /// absent: no differential privacy
+  public var privacy: Cohort_V1_PrivacyConfig {
+    get {_storage._privacy ?? Cohort_V1_PrivacyConfig()}
+    set {_uniqueStorage()._privacy = newValue}
+  }
+  /// Returns true if `privacy` has been explicitly set.
+  public var hasPrivacy: Bool {_storage._privacy != nil}
+  /// Clears the value of `privacy`. Subsequent reads from it will return its default value.
+  public mutating func clearPrivacy() {_uniqueStorage()._privacy = nil}
+
+  /// uniform (default) | weighted | round-robin | availability
+  public var selection: String {
+    get {_storage._selection}
+    set {_uniqueStorage()._selection = newValue}
+  }
+
+  /// update codec spec (e.g. "topk:0.01+q8+deflate"); empty: dense Float32
+  public var compression: String {
+    get {_storage._compression}
+    set {_uniqueStorage()._compression = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
   fileprivate var _storage = _StorageClass.defaultInstance
+}
+
+/// Differential privacy of a job (see docs/privacy.md).
+public nonisolated struct Cohort_V1_PrivacyConfig: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// central | distributed | local
+  public var mode: String = String()
+
+  public var noiseMultiplier: Double = 0
+
+  /// L2 clip norm: of site updates (central, distributed) or per-example gradients (local)
+  public var clip: Double = 0
+
+  public var delta: Double = 0
+
+  public var secureAggregation: Bool = false
+
+  /// central only; absent: fixed clip
+  public var adaptive: Cohort_V1_AdaptiveClip {
+    get {_adaptive ?? Cohort_V1_AdaptiveClip()}
+    set {_adaptive = newValue}
+  }
+  /// Returns true if `adaptive` has been explicitly set.
+  public var hasAdaptive: Bool {self._adaptive != nil}
+  /// Clears the value of `adaptive`. Subsequent reads from it will return its default value.
+  public mutating func clearAdaptive() {self._adaptive = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _adaptive: Cohort_V1_AdaptiveClip? = nil
+}
+
+public nonisolated struct Cohort_V1_AdaptiveClip: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var targetQuantile: Double = 0
+
+  public var learningRate: Double = 0
+
+  public var countNoiseStddev: Double = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
 }
 
 public nonisolated struct Cohort_V1_ModelConfig: Sendable {
@@ -306,12 +379,22 @@ public nonisolated struct Cohort_V1_StrategyConfig: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  /// fedavg | fedavgm
+  /// fedavg | fedavgm | fedprox | scaffold | fedadam | fedyogi | fedadagrad
   public var name: String = String()
 
   public var serverLearningRate: Float = 0
 
   public var momentum: Float = 0
+
+  /// fedprox
+  public var mu: Float = 0
+
+  /// fedadam, fedyogi, fedadagrad
+  public var beta1: Float = 0
+
+  public var beta2: Float = 0
+
+  public var tau: Float = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -358,6 +441,16 @@ public nonisolated struct Cohort_V1_TrainingConfig: Sendable {
 
   public var proximalMu: Float = 0
 
+  /// local DP-SGD; absent: off
+  public var examplePrivacy: Cohort_V1_ExamplePrivacy {
+    get {_examplePrivacy ?? Cohort_V1_ExamplePrivacy()}
+    set {_examplePrivacy = newValue}
+  }
+  /// Returns true if `examplePrivacy` has been explicitly set.
+  public var hasExamplePrivacy: Bool {self._examplePrivacy != nil}
+  /// Clears the value of `examplePrivacy`. Subsequent reads from it will return its default value.
+  public mutating func clearExamplePrivacy() {self._examplePrivacy = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum OneOf_Budget: Equatable, Sendable {
@@ -369,6 +462,21 @@ public nonisolated struct Cohort_V1_TrainingConfig: Sendable {
   public init() {}
 
   fileprivate var _optimizer: Cohort_V1_Optimizer? = nil
+  fileprivate var _examplePrivacy: Cohort_V1_ExamplePrivacy? = nil
+}
+
+public nonisolated struct Cohort_V1_ExamplePrivacy: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var noiseMultiplier: Double = 0
+
+  public var clip: Float = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
 }
 
 public nonisolated struct Cohort_V1_Optimizer: Sendable {
@@ -694,7 +802,7 @@ nonisolated extension Cohort_V1_EvaluationSummary: SwiftProtobuf.Message, SwiftP
 
 nonisolated extension Cohort_V1_JobSpec: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".JobSpec"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}sites\0\u{3}min_sites\0\u{1}model\0\u{3}schema_yaml\0\u{1}label\0\u{1}standardize\0\u{1}strategy\0\u{1}rounds\0\u{1}fraction\0\u{1}training\0\u{1}seed\0\u{3}round_timeout_seconds\0\u{1}stop\0\u{3}evaluate_every\0\u{3}test_fraction\0\u{3}wait_for_sites_seconds\0\u{3}no_evaluation\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}sites\0\u{3}min_sites\0\u{1}model\0\u{3}schema_yaml\0\u{1}label\0\u{1}standardize\0\u{1}strategy\0\u{1}rounds\0\u{1}fraction\0\u{1}training\0\u{1}seed\0\u{3}round_timeout_seconds\0\u{1}stop\0\u{3}evaluate_every\0\u{3}test_fraction\0\u{3}wait_for_sites_seconds\0\u{3}no_evaluation\0\u{1}privacy\0\u{1}selection\0\u{1}compression\0")
 
   fileprivate class _StorageClass {
     var _name: String = String()
@@ -715,6 +823,9 @@ nonisolated extension Cohort_V1_JobSpec: SwiftProtobuf.Message, SwiftProtobuf._M
     var _testFraction: Double = 0
     var _waitForSitesSeconds: UInt32 = 0
     var _noEvaluation: Bool = false
+    var _privacy: Cohort_V1_PrivacyConfig? = nil
+    var _selection: String = String()
+    var _compression: String = String()
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -743,6 +854,9 @@ nonisolated extension Cohort_V1_JobSpec: SwiftProtobuf.Message, SwiftProtobuf._M
       _testFraction = source._testFraction
       _waitForSitesSeconds = source._waitForSitesSeconds
       _noEvaluation = source._noEvaluation
+      _privacy = source._privacy
+      _selection = source._selection
+      _compression = source._compression
     }
   }
 
@@ -779,6 +893,9 @@ nonisolated extension Cohort_V1_JobSpec: SwiftProtobuf.Message, SwiftProtobuf._M
         case 16: try { try decoder.decodeSingularDoubleField(value: &_storage._testFraction) }()
         case 17: try { try decoder.decodeSingularUInt32Field(value: &_storage._waitForSitesSeconds) }()
         case 18: try { try decoder.decodeSingularBoolField(value: &_storage._noEvaluation) }()
+        case 19: try { try decoder.decodeSingularMessageField(value: &_storage._privacy) }()
+        case 20: try { try decoder.decodeSingularStringField(value: &_storage._selection) }()
+        case 21: try { try decoder.decodeSingularStringField(value: &_storage._compression) }()
         default: break
         }
       }
@@ -845,6 +962,15 @@ nonisolated extension Cohort_V1_JobSpec: SwiftProtobuf.Message, SwiftProtobuf._M
       if _storage._noEvaluation != false {
         try visitor.visitSingularBoolField(value: _storage._noEvaluation, fieldNumber: 18)
       }
+      try { if let v = _storage._privacy {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 19)
+      } }()
+      if !_storage._selection.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._selection, fieldNumber: 20)
+      }
+      if !_storage._compression.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._compression, fieldNumber: 21)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -872,10 +998,112 @@ nonisolated extension Cohort_V1_JobSpec: SwiftProtobuf.Message, SwiftProtobuf._M
         if _storage._testFraction != rhs_storage._testFraction {return false}
         if _storage._waitForSitesSeconds != rhs_storage._waitForSitesSeconds {return false}
         if _storage._noEvaluation != rhs_storage._noEvaluation {return false}
+        if _storage._privacy != rhs_storage._privacy {return false}
+        if _storage._selection != rhs_storage._selection {return false}
+        if _storage._compression != rhs_storage._compression {return false}
         return true
       }
       if !storagesAreEqual {return false}
     }
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Cohort_V1_PrivacyConfig: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".PrivacyConfig"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}mode\0\u{3}noise_multiplier\0\u{1}clip\0\u{1}delta\0\u{3}secure_aggregation\0\u{1}adaptive\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.mode) }()
+      case 2: try { try decoder.decodeSingularDoubleField(value: &self.noiseMultiplier) }()
+      case 3: try { try decoder.decodeSingularDoubleField(value: &self.clip) }()
+      case 4: try { try decoder.decodeSingularDoubleField(value: &self.delta) }()
+      case 5: try { try decoder.decodeSingularBoolField(value: &self.secureAggregation) }()
+      case 6: try { try decoder.decodeSingularMessageField(value: &self._adaptive) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.mode.isEmpty {
+      try visitor.visitSingularStringField(value: self.mode, fieldNumber: 1)
+    }
+    if self.noiseMultiplier.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.noiseMultiplier, fieldNumber: 2)
+    }
+    if self.clip.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.clip, fieldNumber: 3)
+    }
+    if self.delta.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.delta, fieldNumber: 4)
+    }
+    if self.secureAggregation != false {
+      try visitor.visitSingularBoolField(value: self.secureAggregation, fieldNumber: 5)
+    }
+    try { if let v = self._adaptive {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 6)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Cohort_V1_PrivacyConfig, rhs: Cohort_V1_PrivacyConfig) -> Bool {
+    if lhs.mode != rhs.mode {return false}
+    if lhs.noiseMultiplier != rhs.noiseMultiplier {return false}
+    if lhs.clip != rhs.clip {return false}
+    if lhs.delta != rhs.delta {return false}
+    if lhs.secureAggregation != rhs.secureAggregation {return false}
+    if lhs._adaptive != rhs._adaptive {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Cohort_V1_AdaptiveClip: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".AdaptiveClip"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}target_quantile\0\u{3}learning_rate\0\u{3}count_noise_stddev\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularDoubleField(value: &self.targetQuantile) }()
+      case 2: try { try decoder.decodeSingularDoubleField(value: &self.learningRate) }()
+      case 3: try { try decoder.decodeSingularDoubleField(value: &self.countNoiseStddev) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.targetQuantile.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.targetQuantile, fieldNumber: 1)
+    }
+    if self.learningRate.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.learningRate, fieldNumber: 2)
+    }
+    if self.countNoiseStddev.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.countNoiseStddev, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Cohort_V1_AdaptiveClip, rhs: Cohort_V1_AdaptiveClip) -> Bool {
+    if lhs.targetQuantile != rhs.targetQuantile {return false}
+    if lhs.learningRate != rhs.learningRate {return false}
+    if lhs.countNoiseStddev != rhs.countNoiseStddev {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -923,7 +1151,7 @@ nonisolated extension Cohort_V1_ModelConfig: SwiftProtobuf.Message, SwiftProtobu
 
 nonisolated extension Cohort_V1_StrategyConfig: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".StrategyConfig"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{3}server_learning_rate\0\u{1}momentum\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{3}server_learning_rate\0\u{1}momentum\0\u{1}mu\0\u{1}beta1\0\u{1}beta2\0\u{1}tau\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -934,6 +1162,10 @@ nonisolated extension Cohort_V1_StrategyConfig: SwiftProtobuf.Message, SwiftProt
       case 1: try { try decoder.decodeSingularStringField(value: &self.name) }()
       case 2: try { try decoder.decodeSingularFloatField(value: &self.serverLearningRate) }()
       case 3: try { try decoder.decodeSingularFloatField(value: &self.momentum) }()
+      case 4: try { try decoder.decodeSingularFloatField(value: &self.mu) }()
+      case 5: try { try decoder.decodeSingularFloatField(value: &self.beta1) }()
+      case 6: try { try decoder.decodeSingularFloatField(value: &self.beta2) }()
+      case 7: try { try decoder.decodeSingularFloatField(value: &self.tau) }()
       default: break
       }
     }
@@ -949,6 +1181,18 @@ nonisolated extension Cohort_V1_StrategyConfig: SwiftProtobuf.Message, SwiftProt
     if self.momentum.bitPattern != 0 {
       try visitor.visitSingularFloatField(value: self.momentum, fieldNumber: 3)
     }
+    if self.mu.bitPattern != 0 {
+      try visitor.visitSingularFloatField(value: self.mu, fieldNumber: 4)
+    }
+    if self.beta1.bitPattern != 0 {
+      try visitor.visitSingularFloatField(value: self.beta1, fieldNumber: 5)
+    }
+    if self.beta2.bitPattern != 0 {
+      try visitor.visitSingularFloatField(value: self.beta2, fieldNumber: 6)
+    }
+    if self.tau.bitPattern != 0 {
+      try visitor.visitSingularFloatField(value: self.tau, fieldNumber: 7)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -956,6 +1200,10 @@ nonisolated extension Cohort_V1_StrategyConfig: SwiftProtobuf.Message, SwiftProt
     if lhs.name != rhs.name {return false}
     if lhs.serverLearningRate != rhs.serverLearningRate {return false}
     if lhs.momentum != rhs.momentum {return false}
+    if lhs.mu != rhs.mu {return false}
+    if lhs.beta1 != rhs.beta1 {return false}
+    if lhs.beta2 != rhs.beta2 {return false}
+    if lhs.tau != rhs.tau {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -963,7 +1211,7 @@ nonisolated extension Cohort_V1_StrategyConfig: SwiftProtobuf.Message, SwiftProt
 
 nonisolated extension Cohort_V1_TrainingConfig: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".TrainingConfig"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}epochs\0\u{1}steps\0\u{3}batch_size\0\u{1}optimizer\0\u{1}l2\0\u{3}class_weights\0\u{3}proximal_mu\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}epochs\0\u{1}steps\0\u{3}batch_size\0\u{1}optimizer\0\u{1}l2\0\u{3}class_weights\0\u{3}proximal_mu\0\u{3}example_privacy\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -992,6 +1240,7 @@ nonisolated extension Cohort_V1_TrainingConfig: SwiftProtobuf.Message, SwiftProt
       case 5: try { try decoder.decodeSingularFloatField(value: &self.l2) }()
       case 6: try { try decoder.decodeRepeatedFloatField(value: &self.classWeights) }()
       case 7: try { try decoder.decodeSingularFloatField(value: &self.proximalMu) }()
+      case 8: try { try decoder.decodeSingularMessageField(value: &self._examplePrivacy) }()
       default: break
       }
     }
@@ -1028,6 +1277,9 @@ nonisolated extension Cohort_V1_TrainingConfig: SwiftProtobuf.Message, SwiftProt
     if self.proximalMu.bitPattern != 0 {
       try visitor.visitSingularFloatField(value: self.proximalMu, fieldNumber: 7)
     }
+    try { if let v = self._examplePrivacy {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 8)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1038,6 +1290,42 @@ nonisolated extension Cohort_V1_TrainingConfig: SwiftProtobuf.Message, SwiftProt
     if lhs.l2 != rhs.l2 {return false}
     if lhs.classWeights != rhs.classWeights {return false}
     if lhs.proximalMu != rhs.proximalMu {return false}
+    if lhs._examplePrivacy != rhs._examplePrivacy {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Cohort_V1_ExamplePrivacy: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ExamplePrivacy"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}noise_multiplier\0\u{1}clip\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularDoubleField(value: &self.noiseMultiplier) }()
+      case 2: try { try decoder.decodeSingularFloatField(value: &self.clip) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.noiseMultiplier.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.noiseMultiplier, fieldNumber: 1)
+    }
+    if self.clip.bitPattern != 0 {
+      try visitor.visitSingularFloatField(value: self.clip, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Cohort_V1_ExamplePrivacy, rhs: Cohort_V1_ExamplePrivacy) -> Bool {
+    if lhs.noiseMultiplier != rhs.noiseMultiplier {return false}
+    if lhs.clip != rhs.clip {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

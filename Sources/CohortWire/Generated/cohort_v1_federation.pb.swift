@@ -145,6 +145,9 @@ public nonisolated struct Cohort_V1_HelloRequest: Sendable {
   /// model kinds the site's policy allows
   public var modelKinds: [String] = []
 
+  /// update encodings the site can send: dense, q8, q4, topk, deflate (empty: dense only)
+  public var codecs: [String] = []
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -175,6 +178,9 @@ public nonisolated struct Cohort_V1_HelloResponse: Sendable {
   public var maxUpdateBytes: UInt64 = 0
 
   public var sessionID: String = String()
+
+  /// update encodings the coordinator can decode
+  public var codecs: [String] = []
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -299,69 +305,111 @@ public nonisolated struct Cohort_V1_Heartbeat: Sendable {
   public init() {}
 }
 
-public nonisolated struct Cohort_V1_Task: @unchecked Sendable {
+public nonisolated struct Cohort_V1_Task: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var taskID: String {
-    get {_storage._taskID}
-    set {_uniqueStorage()._taskID = newValue}
-  }
+  public var taskID: String = String()
 
-  public var jobID: String {
-    get {_storage._jobID}
-    set {_uniqueStorage()._jobID = newValue}
+  public var jobID: String = String()
+
+  public var round: UInt32 = 0
+
+  public var kind: Cohort_V1_TaskKind = .unspecified
+
+  /// PREPARE: the whole job
+  public var job: Cohort_V1_JobSpec {
+    get {_job ?? Cohort_V1_JobSpec()}
+    set {_job = newValue}
   }
+  /// Returns true if `job` has been explicitly set.
+  public var hasJob: Bool {self._job != nil}
+  /// Clears the value of `job`. Subsequent reads from it will return its default value.
+  public mutating func clearJob() {self._job = nil}
+
+  /// TRAIN, EVALUATE: the model to use
+  public var model: Cohort_V1_ModelRef {
+    get {_model ?? Cohort_V1_ModelRef()}
+    set {_model = newValue}
+  }
+  /// Returns true if `model` has been explicitly set.
+  public var hasModel: Bool {self._model != nil}
+  /// Clears the value of `model`. Subsequent reads from it will return its default value.
+  public mutating func clearModel() {self._model = nil}
+
+  public var instructions: Cohort_V1_TrainInstructions {
+    get {_instructions ?? Cohort_V1_TrainInstructions()}
+    set {_instructions = newValue}
+  }
+  /// Returns true if `instructions` has been explicitly set.
+  public var hasInstructions: Bool {self._instructions != nil}
+  /// Clears the value of `instructions`. Subsequent reads from it will return its default value.
+  public mutating func clearInstructions() {self._instructions = nil}
+
+  public var deadlineUnixMs: UInt64 = 0
+
+  /// FINISH: finished | failed | cancelled
+  public var jobStatus: String = String()
+
+  /// TRAIN with SCAFFOLD: the server's control variate, fetched like the model
+  public var control: Cohort_V1_ModelRef {
+    get {_control ?? Cohort_V1_ModelRef()}
+    set {_control = newValue}
+  }
+  /// Returns true if `control` has been explicitly set.
+  public var hasControl: Bool {self._control != nil}
+  /// Clears the value of `control`. Subsequent reads from it will return its default value.
+  public mutating func clearControl() {self._control = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _job: Cohort_V1_JobSpec? = nil
+  fileprivate var _model: Cohort_V1_ModelRef? = nil
+  fileprivate var _instructions: Cohort_V1_TrainInstructions? = nil
+  fileprivate var _control: Cohort_V1_ModelRef? = nil
+}
+
+public nonisolated struct Cohort_V1_TrainInstructions: @unchecked Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
 
   public var round: UInt32 {
     get {_storage._round}
     set {_uniqueStorage()._round = newValue}
   }
 
-  public var kind: Cohort_V1_TaskKind {
-    get {_storage._kind}
-    set {_uniqueStorage()._kind = newValue}
+  public var training: Cohort_V1_TrainingConfig {
+    get {_storage._training ?? Cohort_V1_TrainingConfig()}
+    set {_uniqueStorage()._training = newValue}
+  }
+  /// Returns true if `training` has been explicitly set.
+  public var hasTraining: Bool {_storage._training != nil}
+  /// Clears the value of `training`. Subsequent reads from it will return its default value.
+  public mutating func clearTraining() {_uniqueStorage()._training = nil}
+
+  public var seed: UInt64 {
+    get {_storage._seed}
+    set {_uniqueStorage()._seed = newValue}
   }
 
-  /// PREPARE: the whole job
-  public var job: Cohort_V1_JobSpec {
-    get {_storage._job ?? Cohort_V1_JobSpec()}
-    set {_uniqueStorage()._job = newValue}
+  /// distributed DP: clip the update and add this site's noise share
+  public var updatePrivacy: Cohort_V1_UpdatePrivacy {
+    get {_storage._updatePrivacy ?? Cohort_V1_UpdatePrivacy()}
+    set {_uniqueStorage()._updatePrivacy = newValue}
   }
-  /// Returns true if `job` has been explicitly set.
-  public var hasJob: Bool {_storage._job != nil}
-  /// Clears the value of `job`. Subsequent reads from it will return its default value.
-  public mutating func clearJob() {_uniqueStorage()._job = nil}
+  /// Returns true if `updatePrivacy` has been explicitly set.
+  public var hasUpdatePrivacy: Bool {_storage._updatePrivacy != nil}
+  /// Clears the value of `updatePrivacy`. Subsequent reads from it will return its default value.
+  public mutating func clearUpdatePrivacy() {_uniqueStorage()._updatePrivacy = nil}
 
-  /// TRAIN, EVALUATE: the model to use
-  public var model: Cohort_V1_ModelRef {
-    get {_storage._model ?? Cohort_V1_ModelRef()}
-    set {_uniqueStorage()._model = newValue}
-  }
-  /// Returns true if `model` has been explicitly set.
-  public var hasModel: Bool {_storage._model != nil}
-  /// Clears the value of `model`. Subsequent reads from it will return its default value.
-  public mutating func clearModel() {_uniqueStorage()._model = nil}
-
-  public var instructions: Cohort_V1_TrainInstructions {
-    get {_storage._instructions ?? Cohort_V1_TrainInstructions()}
-    set {_uniqueStorage()._instructions = newValue}
-  }
-  /// Returns true if `instructions` has been explicitly set.
-  public var hasInstructions: Bool {_storage._instructions != nil}
-  /// Clears the value of `instructions`. Subsequent reads from it will return its default value.
-  public mutating func clearInstructions() {_uniqueStorage()._instructions = nil}
-
-  public var deadlineUnixMs: UInt64 {
-    get {_storage._deadlineUnixMs}
-    set {_uniqueStorage()._deadlineUnixMs = newValue}
-  }
-
-  /// FINISH: finished | failed | cancelled
-  public var jobStatus: String {
-    get {_storage._jobStatus}
-    set {_uniqueStorage()._jobStatus = newValue}
+  /// how to encode the update (a codec spec, e.g. "topk:0.01+q8"); empty: dense Float32
+  public var compression: String {
+    get {_storage._compression}
+    set {_uniqueStorage()._compression = newValue}
   }
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -371,29 +419,18 @@ public nonisolated struct Cohort_V1_Task: @unchecked Sendable {
   fileprivate var _storage = _StorageClass.defaultInstance
 }
 
-public nonisolated struct Cohort_V1_TrainInstructions: Sendable {
+public nonisolated struct Cohort_V1_UpdatePrivacy: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var round: UInt32 = 0
+  public var clip: Double = 0
 
-  public var training: Cohort_V1_TrainingConfig {
-    get {_training ?? Cohort_V1_TrainingConfig()}
-    set {_training = newValue}
-  }
-  /// Returns true if `training` has been explicitly set.
-  public var hasTraining: Bool {self._training != nil}
-  /// Clears the value of `training`. Subsequent reads from it will return its default value.
-  public mutating func clearTraining() {self._training = nil}
-
-  public var seed: UInt64 = 0
+  public var noiseStddev: Double = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
-
-  fileprivate var _training: Cohort_V1_TrainingConfig? = nil
 }
 
 public nonisolated struct Cohort_V1_CancelTask: Sendable {
@@ -516,6 +553,12 @@ public nonisolated struct Cohort_V1_UpdateHeader: Sendable {
   public var hasUpdate: Bool {self._update != nil}
   /// Clears the value of `update`. Subsequent reads from it will return its default value.
   public mutating func clearUpdate() {self._update = nil}
+
+  /// SCAFFOLD: the bytes are the model update followed by the control-variate change
+  public var hasControlDelta_p: Bool = false
+
+  /// empty: raw Float32; else the codec spec of an encoded update (update.element_count
+  public var encoding: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -667,7 +710,7 @@ nonisolated extension Cohort_V1_AckStatus: SwiftProtobuf._ProtoNameProviding {
 
 nonisolated extension Cohort_V1_HelloRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".HelloRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}versions\0\u{1}site\0\u{3}task_kinds\0\u{3}model_kinds\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}versions\0\u{1}site\0\u{3}task_kinds\0\u{3}model_kinds\0\u{1}codecs\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -679,6 +722,7 @@ nonisolated extension Cohort_V1_HelloRequest: SwiftProtobuf.Message, SwiftProtob
       case 2: try { try decoder.decodeSingularStringField(value: &self.site) }()
       case 3: try { try decoder.decodeRepeatedStringField(value: &self.taskKinds) }()
       case 4: try { try decoder.decodeRepeatedStringField(value: &self.modelKinds) }()
+      case 5: try { try decoder.decodeRepeatedStringField(value: &self.codecs) }()
       default: break
       }
     }
@@ -701,6 +745,9 @@ nonisolated extension Cohort_V1_HelloRequest: SwiftProtobuf.Message, SwiftProtob
     if !self.modelKinds.isEmpty {
       try visitor.visitRepeatedStringField(value: self.modelKinds, fieldNumber: 4)
     }
+    if !self.codecs.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.codecs, fieldNumber: 5)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -709,6 +756,7 @@ nonisolated extension Cohort_V1_HelloRequest: SwiftProtobuf.Message, SwiftProtob
     if lhs.site != rhs.site {return false}
     if lhs.taskKinds != rhs.taskKinds {return false}
     if lhs.modelKinds != rhs.modelKinds {return false}
+    if lhs.codecs != rhs.codecs {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -716,7 +764,7 @@ nonisolated extension Cohort_V1_HelloRequest: SwiftProtobuf.Message, SwiftProtob
 
 nonisolated extension Cohort_V1_HelloResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".HelloResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}versions\0\u{1}coordinator\0\u{3}heartbeat_seconds\0\u{3}max_message_bytes\0\u{3}max_update_bytes\0\u{3}session_id\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}versions\0\u{1}coordinator\0\u{3}heartbeat_seconds\0\u{3}max_message_bytes\0\u{3}max_update_bytes\0\u{3}session_id\0\u{1}codecs\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -730,6 +778,7 @@ nonisolated extension Cohort_V1_HelloResponse: SwiftProtobuf.Message, SwiftProto
       case 4: try { try decoder.decodeSingularUInt64Field(value: &self.maxMessageBytes) }()
       case 5: try { try decoder.decodeSingularUInt64Field(value: &self.maxUpdateBytes) }()
       case 6: try { try decoder.decodeSingularStringField(value: &self.sessionID) }()
+      case 7: try { try decoder.decodeRepeatedStringField(value: &self.codecs) }()
       default: break
       }
     }
@@ -758,6 +807,9 @@ nonisolated extension Cohort_V1_HelloResponse: SwiftProtobuf.Message, SwiftProto
     if !self.sessionID.isEmpty {
       try visitor.visitSingularStringField(value: self.sessionID, fieldNumber: 6)
     }
+    if !self.codecs.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.codecs, fieldNumber: 7)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -768,6 +820,7 @@ nonisolated extension Cohort_V1_HelloResponse: SwiftProtobuf.Message, SwiftProto
     if lhs.maxMessageBytes != rhs.maxMessageBytes {return false}
     if lhs.maxUpdateBytes != rhs.maxUpdateBytes {return false}
     if lhs.sessionID != rhs.sessionID {return false}
+    if lhs.codecs != rhs.codecs {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1010,18 +1063,93 @@ nonisolated extension Cohort_V1_Heartbeat: SwiftProtobuf.Message, SwiftProtobuf.
 
 nonisolated extension Cohort_V1_Task: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Task"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}task_id\0\u{3}job_id\0\u{1}round\0\u{1}kind\0\u{1}job\0\u{1}model\0\u{1}instructions\0\u{3}deadline_unix_ms\0\u{3}job_status\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}task_id\0\u{3}job_id\0\u{1}round\0\u{1}kind\0\u{1}job\0\u{1}model\0\u{1}instructions\0\u{3}deadline_unix_ms\0\u{3}job_status\0\u{1}control\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.taskID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.jobID) }()
+      case 3: try { try decoder.decodeSingularUInt32Field(value: &self.round) }()
+      case 4: try { try decoder.decodeSingularEnumField(value: &self.kind) }()
+      case 5: try { try decoder.decodeSingularMessageField(value: &self._job) }()
+      case 6: try { try decoder.decodeSingularMessageField(value: &self._model) }()
+      case 7: try { try decoder.decodeSingularMessageField(value: &self._instructions) }()
+      case 8: try { try decoder.decodeSingularUInt64Field(value: &self.deadlineUnixMs) }()
+      case 9: try { try decoder.decodeSingularStringField(value: &self.jobStatus) }()
+      case 10: try { try decoder.decodeSingularMessageField(value: &self._control) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.taskID.isEmpty {
+      try visitor.visitSingularStringField(value: self.taskID, fieldNumber: 1)
+    }
+    if !self.jobID.isEmpty {
+      try visitor.visitSingularStringField(value: self.jobID, fieldNumber: 2)
+    }
+    if self.round != 0 {
+      try visitor.visitSingularUInt32Field(value: self.round, fieldNumber: 3)
+    }
+    if self.kind != .unspecified {
+      try visitor.visitSingularEnumField(value: self.kind, fieldNumber: 4)
+    }
+    try { if let v = self._job {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
+    } }()
+    try { if let v = self._model {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 6)
+    } }()
+    try { if let v = self._instructions {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 7)
+    } }()
+    if self.deadlineUnixMs != 0 {
+      try visitor.visitSingularUInt64Field(value: self.deadlineUnixMs, fieldNumber: 8)
+    }
+    if !self.jobStatus.isEmpty {
+      try visitor.visitSingularStringField(value: self.jobStatus, fieldNumber: 9)
+    }
+    try { if let v = self._control {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 10)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Cohort_V1_Task, rhs: Cohort_V1_Task) -> Bool {
+    if lhs.taskID != rhs.taskID {return false}
+    if lhs.jobID != rhs.jobID {return false}
+    if lhs.round != rhs.round {return false}
+    if lhs.kind != rhs.kind {return false}
+    if lhs._job != rhs._job {return false}
+    if lhs._model != rhs._model {return false}
+    if lhs._instructions != rhs._instructions {return false}
+    if lhs.deadlineUnixMs != rhs.deadlineUnixMs {return false}
+    if lhs.jobStatus != rhs.jobStatus {return false}
+    if lhs._control != rhs._control {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Cohort_V1_TrainInstructions: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".TrainInstructions"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}round\0\u{1}training\0\u{1}seed\0\u{3}update_privacy\0\u{1}compression\0")
 
   fileprivate class _StorageClass {
-    var _taskID: String = String()
-    var _jobID: String = String()
     var _round: UInt32 = 0
-    var _kind: Cohort_V1_TaskKind = .unspecified
-    var _job: Cohort_V1_JobSpec? = nil
-    var _model: Cohort_V1_ModelRef? = nil
-    var _instructions: Cohort_V1_TrainInstructions? = nil
-    var _deadlineUnixMs: UInt64 = 0
-    var _jobStatus: String = String()
+    var _training: Cohort_V1_TrainingConfig? = nil
+    var _seed: UInt64 = 0
+    var _updatePrivacy: Cohort_V1_UpdatePrivacy? = nil
+    var _compression: String = String()
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -1032,15 +1160,11 @@ nonisolated extension Cohort_V1_Task: SwiftProtobuf.Message, SwiftProtobuf._Mess
     private init() {}
 
     init(copying source: _StorageClass) {
-      _taskID = source._taskID
-      _jobID = source._jobID
       _round = source._round
-      _kind = source._kind
-      _job = source._job
-      _model = source._model
-      _instructions = source._instructions
-      _deadlineUnixMs = source._deadlineUnixMs
-      _jobStatus = source._jobStatus
+      _training = source._training
+      _seed = source._seed
+      _updatePrivacy = source._updatePrivacy
+      _compression = source._compression
     }
   }
 
@@ -1059,15 +1183,11 @@ nonisolated extension Cohort_V1_Task: SwiftProtobuf.Message, SwiftProtobuf._Mess
         // allocates stack space for every case branch when no optimizations are
         // enabled. https://github.com/apple/swift-protobuf/issues/1034
         switch fieldNumber {
-        case 1: try { try decoder.decodeSingularStringField(value: &_storage._taskID) }()
-        case 2: try { try decoder.decodeSingularStringField(value: &_storage._jobID) }()
-        case 3: try { try decoder.decodeSingularUInt32Field(value: &_storage._round) }()
-        case 4: try { try decoder.decodeSingularEnumField(value: &_storage._kind) }()
-        case 5: try { try decoder.decodeSingularMessageField(value: &_storage._job) }()
-        case 6: try { try decoder.decodeSingularMessageField(value: &_storage._model) }()
-        case 7: try { try decoder.decodeSingularMessageField(value: &_storage._instructions) }()
-        case 8: try { try decoder.decodeSingularUInt64Field(value: &_storage._deadlineUnixMs) }()
-        case 9: try { try decoder.decodeSingularStringField(value: &_storage._jobStatus) }()
+        case 1: try { try decoder.decodeSingularUInt32Field(value: &_storage._round) }()
+        case 2: try { try decoder.decodeSingularMessageField(value: &_storage._training) }()
+        case 3: try { try decoder.decodeSingularUInt64Field(value: &_storage._seed) }()
+        case 4: try { try decoder.decodeSingularMessageField(value: &_storage._updatePrivacy) }()
+        case 5: try { try decoder.decodeSingularStringField(value: &_storage._compression) }()
         default: break
         }
       }
@@ -1080,51 +1200,35 @@ nonisolated extension Cohort_V1_Task: SwiftProtobuf.Message, SwiftProtobuf._Mess
       // allocates stack space for every if/case branch local when no optimizations
       // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
       // https://github.com/apple/swift-protobuf/issues/1182
-      if !_storage._taskID.isEmpty {
-        try visitor.visitSingularStringField(value: _storage._taskID, fieldNumber: 1)
-      }
-      if !_storage._jobID.isEmpty {
-        try visitor.visitSingularStringField(value: _storage._jobID, fieldNumber: 2)
-      }
       if _storage._round != 0 {
-        try visitor.visitSingularUInt32Field(value: _storage._round, fieldNumber: 3)
+        try visitor.visitSingularUInt32Field(value: _storage._round, fieldNumber: 1)
       }
-      if _storage._kind != .unspecified {
-        try visitor.visitSingularEnumField(value: _storage._kind, fieldNumber: 4)
+      try { if let v = _storage._training {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+      } }()
+      if _storage._seed != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._seed, fieldNumber: 3)
       }
-      try { if let v = _storage._job {
-        try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
+      try { if let v = _storage._updatePrivacy {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
       } }()
-      try { if let v = _storage._model {
-        try visitor.visitSingularMessageField(value: v, fieldNumber: 6)
-      } }()
-      try { if let v = _storage._instructions {
-        try visitor.visitSingularMessageField(value: v, fieldNumber: 7)
-      } }()
-      if _storage._deadlineUnixMs != 0 {
-        try visitor.visitSingularUInt64Field(value: _storage._deadlineUnixMs, fieldNumber: 8)
-      }
-      if !_storage._jobStatus.isEmpty {
-        try visitor.visitSingularStringField(value: _storage._jobStatus, fieldNumber: 9)
+      if !_storage._compression.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._compression, fieldNumber: 5)
       }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  public static func ==(lhs: Cohort_V1_Task, rhs: Cohort_V1_Task) -> Bool {
+  public static func ==(lhs: Cohort_V1_TrainInstructions, rhs: Cohort_V1_TrainInstructions) -> Bool {
     if lhs._storage !== rhs._storage {
       let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
         let _storage = _args.0
         let rhs_storage = _args.1
-        if _storage._taskID != rhs_storage._taskID {return false}
-        if _storage._jobID != rhs_storage._jobID {return false}
         if _storage._round != rhs_storage._round {return false}
-        if _storage._kind != rhs_storage._kind {return false}
-        if _storage._job != rhs_storage._job {return false}
-        if _storage._model != rhs_storage._model {return false}
-        if _storage._instructions != rhs_storage._instructions {return false}
-        if _storage._deadlineUnixMs != rhs_storage._deadlineUnixMs {return false}
-        if _storage._jobStatus != rhs_storage._jobStatus {return false}
+        if _storage._training != rhs_storage._training {return false}
+        if _storage._seed != rhs_storage._seed {return false}
+        if _storage._updatePrivacy != rhs_storage._updatePrivacy {return false}
+        if _storage._compression != rhs_storage._compression {return false}
         return true
       }
       if !storagesAreEqual {return false}
@@ -1134,9 +1238,9 @@ nonisolated extension Cohort_V1_Task: SwiftProtobuf.Message, SwiftProtobuf._Mess
   }
 }
 
-nonisolated extension Cohort_V1_TrainInstructions: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".TrainInstructions"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}round\0\u{1}training\0\u{1}seed\0")
+nonisolated extension Cohort_V1_UpdatePrivacy: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".UpdatePrivacy"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}clip\0\u{3}noise_stddev\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1144,35 +1248,26 @@ nonisolated extension Cohort_V1_TrainInstructions: SwiftProtobuf.Message, SwiftP
       // allocates stack space for every case branch when no optimizations are
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
-      case 1: try { try decoder.decodeSingularUInt32Field(value: &self.round) }()
-      case 2: try { try decoder.decodeSingularMessageField(value: &self._training) }()
-      case 3: try { try decoder.decodeSingularUInt64Field(value: &self.seed) }()
+      case 1: try { try decoder.decodeSingularDoubleField(value: &self.clip) }()
+      case 2: try { try decoder.decodeSingularDoubleField(value: &self.noiseStddev) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    // The use of inline closures is to circumvent an issue where the compiler
-    // allocates stack space for every if/case branch local when no optimizations
-    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
-    // https://github.com/apple/swift-protobuf/issues/1182
-    if self.round != 0 {
-      try visitor.visitSingularUInt32Field(value: self.round, fieldNumber: 1)
+    if self.clip.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.clip, fieldNumber: 1)
     }
-    try { if let v = self._training {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
-    } }()
-    if self.seed != 0 {
-      try visitor.visitSingularUInt64Field(value: self.seed, fieldNumber: 3)
+    if self.noiseStddev.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.noiseStddev, fieldNumber: 2)
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  public static func ==(lhs: Cohort_V1_TrainInstructions, rhs: Cohort_V1_TrainInstructions) -> Bool {
-    if lhs.round != rhs.round {return false}
-    if lhs._training != rhs._training {return false}
-    if lhs.seed != rhs.seed {return false}
+  public static func ==(lhs: Cohort_V1_UpdatePrivacy, rhs: Cohort_V1_UpdatePrivacy) -> Bool {
+    if lhs.clip != rhs.clip {return false}
+    if lhs.noiseStddev != rhs.noiseStddev {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1400,7 +1495,7 @@ nonisolated extension Cohort_V1_FetchModelRequest: SwiftProtobuf.Message, SwiftP
 
 nonisolated extension Cohort_V1_UpdateHeader: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".UpdateHeader"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}protocol\0\u{1}site\0\u{3}task_id\0\u{3}job_id\0\u{1}round\0\u{3}example_count\0\u{1}steps\0\u{3}examples_seen\0\u{3}mean_loss\0\u{1}update\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}protocol\0\u{1}site\0\u{3}task_id\0\u{3}job_id\0\u{1}round\0\u{3}example_count\0\u{1}steps\0\u{3}examples_seen\0\u{3}mean_loss\0\u{1}update\0\u{3}has_control_delta\0\u{1}encoding\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1418,6 +1513,8 @@ nonisolated extension Cohort_V1_UpdateHeader: SwiftProtobuf.Message, SwiftProtob
       case 8: try { try decoder.decodeSingularUInt64Field(value: &self.examplesSeen) }()
       case 9: try { try decoder.decodeSingularDoubleField(value: &self.meanLoss) }()
       case 10: try { try decoder.decodeSingularMessageField(value: &self._update) }()
+      case 11: try { try decoder.decodeSingularBoolField(value: &self.hasControlDelta_p) }()
+      case 12: try { try decoder.decodeSingularStringField(value: &self.encoding) }()
       default: break
       }
     }
@@ -1458,6 +1555,12 @@ nonisolated extension Cohort_V1_UpdateHeader: SwiftProtobuf.Message, SwiftProtob
     try { if let v = self._update {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 10)
     } }()
+    if self.hasControlDelta_p != false {
+      try visitor.visitSingularBoolField(value: self.hasControlDelta_p, fieldNumber: 11)
+    }
+    if !self.encoding.isEmpty {
+      try visitor.visitSingularStringField(value: self.encoding, fieldNumber: 12)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1472,6 +1575,8 @@ nonisolated extension Cohort_V1_UpdateHeader: SwiftProtobuf.Message, SwiftProtob
     if lhs.examplesSeen != rhs.examplesSeen {return false}
     if lhs.meanLoss != rhs.meanLoss {return false}
     if lhs._update != rhs._update {return false}
+    if lhs.hasControlDelta_p != rhs.hasControlDelta_p {return false}
+    if lhs.encoding != rhs.encoding {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
