@@ -1,5 +1,6 @@
 import CohortAnalytics
 import CohortData
+import CohortPrivacy
 import CohortTensor
 import Foundation
 import Testing
@@ -20,7 +21,7 @@ struct DisclosureControlTests {
 
     static func answer(_ q: StatisticsQuery, _ t: Table, k: Int) throws -> SiteStatistics {
         let plan = try QueryPlanner.plan(q, schema: t.schema)
-        var noise = RandomSource(seed: 1)
+        var noise = SeededNoiseSource(seed: 1)
         let site = SiteAnalytics(site: "s", policy: SiteAnalyticsPolicy(minimumCellCount: k))
         guard case .released(let s) = site.answer(plan, table: t, noise: &noise) else { throw AnalyticsError(.invalidQuery, "refused") }
         return s

@@ -1,5 +1,6 @@
 import CohortAnalytics
 import CohortData
+import CohortPrivacy
 import CohortTensor
 import Foundation
 import Testing
@@ -10,9 +11,10 @@ struct PrivacyTests {
 
     @Test("Laplace draws have the stated scale")
     func laplaceScale() {
-        var rng = RandomSource(seed: 9)
+        var rng = SeededNoiseSource(seed: 9)
         let b = 2.5
-        let draws = (0..<200_000).map { _ in rng.nextLaplace(scale: b) }
+        let mechanism = LaplaceMechanism(scale: b)
+        let draws = (0..<200_000).map { _ in mechanism.sample(using: &rng) }
         let meanAbs = draws.map(abs).reduce(0, +) / Double(draws.count)   // E|X| = b
         let variance = draws.map { $0 * $0 }.reduce(0, +) / Double(draws.count)  // 2 b^2
         #expect(abs(meanAbs - b) < 0.02 * b)
@@ -41,7 +43,7 @@ struct PrivacyTests {
         let plan = try QueryPlanner.plan(q, schema: fed.schema)
         let analytics = SiteAnalytics(site: site.name, policy: .standard)
         let exactRows = Double(plan.tables(of: site).reduce(0) { $0 + $1.rowCount })
-        var rng = RandomSource(seed: 3)
+        var rng = SeededNoiseSource(seed: 3)
         var deviations = [Double]()
         var accounting: PrivacyAccounting?
         for _ in 0..<4000 {
@@ -50,7 +52,7 @@ struct PrivacyTests {
             accounting = s.privacy
         }
         let a = try #require(accounting)
-        #expect(a.spent == PrivacySpend(epsilon: 0.8, delta: 0))
+        #expect(a.epsilon == 0.8 && a.delta == 0)
         // rows, count, sum of (x - mid), sum of (x - mid)^2: four releases at epsilon 0.2 each.
         #expect(a.releases.count == 4)
         let rows = try #require(a.releases.first { $0.statistic == "rows" })
@@ -71,12 +73,12 @@ struct PrivacyTests {
                                 privacy: PrivacyRequest(mechanism: .gaussian, epsilon: 1, delta: 1e-6))
         let plan = try QueryPlanner.plan(q, schema: fed.schema)
         let analytics = SiteAnalytics(site: site.name, policy: SiteAnalyticsPolicy(minimumCellCount: 1))
-        var exactNoise = RandomSource(seed: 0)
+        var exactNoise = SeededNoiseSource(seed: 0)
         guard case .released(let exact) = SiteAnalytics(site: site.name, policy: SiteAnalyticsPolicy(minimumCellCount: 1))
             .answer(try QueryPlanner.plan(StatisticsQuery(statistics: [.histogram], columns: ["age"], histogram: .init(bins: 4), minimumCellCount: 1), schema: fed.schema),
                     data: site, noise: &exactNoise) else { Issue.record("refused"); return }
         let truth = try #require(exact.groups[0].column("age")?.histogram).map { $0.value ?? 0 }
-        var rng = RandomSource(seed: 4)
+        var rng = SeededNoiseSource(seed: 4)
         var dev = [Double]()
         var sigma = 0.0
         for _ in 0..<2000 {
@@ -94,10 +96,10 @@ struct PrivacyTests {
     @Test("Sites refuse what their policy forbids, with a reason")
     func refusals() async throws {
         let fed = try Self.synthetic.get()
-        func refusal(_ q: StatisticsQuery, _ p: SiteAnalyticsPolicy, budget: PrivacySpend? = nil) throws -> QueryRefusal? {
+        func refusal(_ q: StatisticsQuery, _ p: SiteAnalyticsPolicy, budget: PrivacyBudget? = nil) throws -> QueryRefusal? {
             let plan = try QueryPlanner.plan(q, schema: fed.schema)
-            var rng = RandomSource(seed: 1)
-            if case .refused(_, let r) = SiteAnalytics(site: "x", policy: p).answer(plan, data: fed.sites[0], remainingBudget: budget, noise: &rng) { return r }
+            var rng = SeededNoiseSource(seed: 1)
+            if case .refused(_, let r) = SiteAnalytics(site: "x", policy: p).answer(plan, data: fed.sites[0], budget: budget, noise: &rng) { return r }
             return nil
         }
         let base = SiteAnalyticsPolicy(minimumCellCount: 10, maximumEpsilon: 1)
@@ -110,7 +112,7 @@ struct PrivacyTests {
         let dp = PrivacyRequest(mechanism: .laplace, epsilon: 2)
         #expect(try refusal(StatisticsQuery(statistics: [.mean], columns: ["age"], privacy: dp), base)?.code == .epsilonTooLarge)
         let small = PrivacyRequest(mechanism: .laplace, epsilon: 0.5)
-        #expect(try refusal(StatisticsQuery(statistics: [.mean], columns: ["age"], privacy: small), base, budget: PrivacySpend(epsilon: 0.1))?.code == .budgetExhausted)
+        #expect(try refusal(StatisticsQuery(statistics: [.mean], columns: ["age"], privacy: small), base, budget: PrivacyBudget(ledger: PrivacyLedger(entries: [.init(jobID: "j1", epsilon: 0.6, delta: 0, mechanism: "training")]), maxEpsilon: 1))?.code == .budgetExhausted)
         var strict = base
         strict.requireNoise = true
         let r = try #require(try refusal(StatisticsQuery(statistics: [.mean], columns: ["age"]), strict))
@@ -121,6 +123,33 @@ struct PrivacyTests {
                                                        policy: { $0 == refusing ? strictPolicy : .standard })
         #expect(result.refusals.map(\.site) == [fed.sites[2].name])
         #expect(result.sites.count == fed.sites.count - 1)
+    }
+
+    @Test("Each noisy answer is charged to the site's ledger, which refuses the query that would exceed its budget")
+    func ledgerCharges() throws {
+        let fed = try Self.synthetic.get()
+        let q = StatisticsQuery(statistics: [.count, .mean], columns: ["age"], privacy: PrivacyRequest(mechanism: .gaussian, epsilon: 0.4, delta: 1e-6))
+        let plan = try QueryPlanner.plan(q, schema: fed.schema)
+        let site = SiteAnalytics(site: fed.sites[0].name, policy: .standard)
+        var ledger = PrivacyLedger()
+        var noise = SeededNoiseSource(seed: 8)
+        var answered = 0
+        for i in 1...4 {
+            let answer = site.answer(plan, data: fed.sites[0], budget: PrivacyBudget(ledger: ledger, maxEpsilon: 1, maxDelta: 1e-5), noise: &noise)
+            switch answer {
+            case .released(let s):
+                // The same plan asked again is a new submission and is charged again.
+                let entry = try #require(s.privacy).ledgerEntry(queryID: "query-\(i)")
+                #expect(entry.epsilon == 0.4 && entry.delta == 1e-6 && entry.mechanism.contains("Gaussian"))
+                try ledger.record(entry)
+                answered += 1
+            case .refused(_, let r):
+                #expect(i >= 3, "the third query would bring epsilon to 1.2 > 1, and so would the fourth")
+                #expect(r.code == .budgetExhausted && r.reason.contains("0.8") && r.reason.contains("max_epsilon"), "\(r.reason)")
+            }
+        }
+        #expect(answered == 2)
+        #expect(abs(ledger.totalEpsilon - 0.8) < 1e-12 && ledger.entries.map(\.jobID) == ["query-1", "query-2"])
     }
 
     @Test("Queries validate before anything runs")

@@ -1,5 +1,6 @@
 import CohortAnalytics
 import CohortData
+import CohortPrivacy
 import CohortTesting
 import Foundation
 import Testing
@@ -37,7 +38,7 @@ func pooledTable(_ federation: Federation, rows: StatisticsQuery.Rows = .all) ->
 /// The statistics of the pooled rows under the same plan, as if one site held everything.
 func pooledStatistics(_ result: StatisticsResult, federation: Federation) throws -> MergedStatistics {
     let site = SiteAnalytics(site: "pooled", policy: openPolicy)
-    var noise = SecureAnalyticsNoise()
+    var noise = SecureNoiseSource()
     guard case .released(let s) = site.answer(result.plan, table: pooledTable(federation, rows: result.plan.query.rows), noise: &noise) else {
         Issue.record("the pooled site refused")
         return result.federation
@@ -95,9 +96,8 @@ func expectSame(_ a: MergedStatistics, _ b: MergedStatistics, relative: Double =
 
 /// The Fed-Heart-Disease FLamby split, or nil (with a printed note) when the shared data folder is absent.
 func heartDisease() throws -> Federation? {
-    let dir = URL(fileURLWithPath: "/work/shared/data/heart-disease/flamby-split")
-    let candidates = [SharedData.directory?.appendingPathComponent("heart-disease/flamby-split"), dir].compactMap { $0 }
-    guard let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0.path) }) else {
+    guard let found = SharedData.directory?.appendingPathComponent("heart-disease/flamby-split"),
+          FileManager.default.fileExists(atPath: found.path) else {
         print("skipping: Fed-Heart-Disease data not found (expected ../shared/data/heart-disease/flamby-split)")
         return nil
     }

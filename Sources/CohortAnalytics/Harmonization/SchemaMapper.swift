@@ -43,6 +43,7 @@ public enum SchemaMapper {
             header[i] = to
         }
         var rows = records.dropFirst().map { r in kept.map { $0 < r.fields.count ? r.fields[$0] : "" } }
+        let lines = records.dropFirst().map(\.line)
         var recoded = 0, converted = 0, markedMissing = 0
         for (ci, name) in header.enumerated() {
             guard let spec = schema.column(named: name), spec.role != .id, spec.role != .ignore else { continue }
@@ -79,7 +80,7 @@ public enum SchemaMapper {
                 rows[r][ci] = v
             }
         }
-        try Self.check(header: header, rows: rows, schema: schema, mapping: mapping, into: &diff, source: source)
+        try Self.check(header: header, rows: rows, lines: lines, schema: schema, mapping: mapping, into: &diff, source: source)
         var out = [UInt8]()
         out.reserveCapacity(bytes.count + 64)
         let delimiter = Character(UnicodeScalar(schema.delimiterByte))
@@ -94,7 +95,7 @@ public enum SchemaMapper {
     }
 
     /// Fills `diff` with what differs from the schema and throws when anything blocks loading.
-    static func check(header: [String], rows: [[String]], schema: DatasetSchema, mapping: SchemaMapping,
+    static func check(header: [String], rows: [[String]], lines: [Int], schema: DatasetSchema, mapping: SchemaMapping,
                       into diff: inout SchemaDifferences, source: String) throws(AnalyticsError) {
         let schemaNames = Set(schema.columns.map(\.name))
         diff.unexpectedColumns = header.filter { !schemaNames.contains($0) }
@@ -117,18 +118,22 @@ public enum SchemaMapper {
             case .categorical, .binary:
                 let levels = Set(spec.levels)
                 var unknown = [String: Int]()
-                for r in rows {
+                for (r, line) in zip(rows, lines) {
                     let v = r[ci]
                     if markers.contains(v) || levels.contains(v) { continue }
                     if spec.type == .binary && spec.categories == nil && ["0", "1", "true", "false", "yes", "no", "0.0", "1.0"].contains(v.lowercased()) { continue }
                     unknown[v, default: 0] += 1
+                    if diff.firstLines[name] == nil { diff.firstLines[name] = line }
                 }
                 if !unknown.isEmpty { diff.unknownCategories[name] = unknown }
             case .numeric:
                 var values = [Double]()
                 var invalid = 0
-                for r in rows where !markers.contains(r[ci]) {
-                    if let x = Double(r[ci]), x.isFinite { values.append(x) } else { invalid += 1 }
+                for (r, line) in zip(rows, lines) where !markers.contains(r[ci]) {
+                    if let x = Double(r[ci]), x.isFinite { values.append(x) } else {
+                        invalid += 1
+                        if diff.firstLines[name] == nil { diff.firstLines[name] = line }
+                    }
                 }
                 if invalid > 0 { diff.invalidNumbers[name] = invalid }
                 if let problem = Self.unitProblem(name: name, values: values, spec: spec, mapping: mapping) { diff.units.append(problem) }

@@ -80,6 +80,8 @@ public struct SchemaDifferences: Sendable, Hashable, Codable {
     public var units: [String]
     /// Mapping entries that name columns or values that do not exist.
     public var mapping: [String]
+    /// Per column with unknown categories or invalid numbers, the file line (1-based, header = 1) of the first one.
+    public var firstLines: [String: Int]
 
     /// A schema column the file lacks.
     public struct MissingColumn: Sendable, Hashable, Codable {
@@ -95,6 +97,7 @@ public struct SchemaDifferences: Sendable, Hashable, Codable {
         self.invalidNumbers = [:]
         self.units = []
         self.mapping = []
+        self.firstLines = [:]
     }
 
     /// Whether loading would fail or silently mis-read values (unexpected columns alone are harmless).
@@ -112,13 +115,15 @@ public struct SchemaDifferences: Sendable, Hashable, Codable {
         if !self.unexpectedColumns.isEmpty { out.append("unexpected columns: \(self.unexpectedColumns.joined(separator: ", "))") }
         for (column, values) in self.unknownCategories.sorted(by: { $0.key < $1.key }) {
             let list = values.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.map { "'\($0.key)' x\($0.value)" }
-            out.append("column '\(column)': unknown categories \(list.joined(separator: ", ")) (add `recode: {\(column): {VALUE: CATEGORY}}`)")
+            out.append("column '\(column)': unknown categories \(list.joined(separator: ", "))\(self.at(column)) (add `recode: {\(column): {VALUE: CATEGORY}}`)")
         }
         for (column, n) in self.invalidNumbers.sorted(by: { $0.key < $1.key }) {
-            out.append("column '\(column)': \(n) cells are not numbers (add them under `missing:` if they mean not recorded)")
+            out.append("column '\(column)': \(n) cells are not numbers\(self.at(column)) (add them under `missing:` if they mean not recorded)")
         }
         out += self.units
         out += self.mapping
         return out
     }
+
+    func at(_ column: String) -> String { self.firstLines[column].map { ", first at line \($0)" } ?? "" }
 }

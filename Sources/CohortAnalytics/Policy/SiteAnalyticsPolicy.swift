@@ -1,3 +1,4 @@
+public import CohortPrivacy
 public import Foundation
 import Yams
 
@@ -70,10 +71,11 @@ public struct SiteAnalyticsPolicy: Sendable, Hashable, Codable {
         }
     }
 
-    /// Checks a plan against the policy and the privacy budget left, returning why the site refuses, if it does.
+    /// Checks a plan against the policy and the site's privacy ledger, returning why the site refuses, if it does.
     ///
-    /// - Parameter remainingBudget: epsilon and delta the site's ledger still allows (nil: not tracked here).
-    public func refusal(of plan: QueryPlan, remainingBudget: PrivacySpend? = nil) -> QueryRefusal? {
+    /// - Parameter budget: The site's ledger and limits (nil: not tracked here). A query with noise that would
+    ///   take the ledger past them is refused.
+    public func refusal(of plan: QueryPlan, budget: PrivacyBudget? = nil) -> QueryRefusal? {
         let query = plan.query
         let forbidden = query.statistics.filter { !self.allowedStatistics.contains($0) }
         if !forbidden.isEmpty {
@@ -100,10 +102,10 @@ public struct SiteAnalyticsPolicy: Sendable, Hashable, Codable {
         if let d = privacy.delta, let maxDelta = self.maximumDelta, d > maxDelta {
             return QueryRefusal(.epsilonTooLarge, "the query spends delta \(d), more than this site's limit of \(maxDelta) per query; lower it")
         }
-        if let budget = remainingBudget {
-            if privacy.epsilon > budget.epsilon || (privacy.delta ?? 0) > budget.delta {
-                return QueryRefusal(.budgetExhausted,
-                                    "the query needs epsilon \(privacy.epsilon), delta \(privacy.delta ?? 0) but this site has only epsilon \(budget.epsilon), delta \(budget.delta) left")
+        if let budget {
+            let entry = PrivacyLedger.Entry(jobID: "this query", epsilon: privacy.epsilon, delta: privacy.delta ?? 0, mechanism: "analytics query")
+            if let refusal = budget.ledger.check(adding: entry, maxEpsilon: budget.maxEpsilon, maxDelta: budget.maxDelta) {
+                return QueryRefusal(.budgetExhausted, refusal.message + "; ask with a smaller epsilon or wait for the site to raise its budget")
             }
         }
         if query.statistics.contains(where: \.isDisclosive) {

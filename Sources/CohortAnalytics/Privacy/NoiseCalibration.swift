@@ -1,12 +1,8 @@
 import CohortTensor
 
-/// Noise scales for a sensitivity and a privacy loss.
+/// Gaussian noise scales for a sensitivity and a privacy loss (Laplace scales come from
+/// ``CohortPrivacy/LaplaceMechanism``).
 public enum NoiseCalibration {
-    /// Laplace scale `b = Δ₁ / ε`, which gives ε-DP for a release whose L1 sensitivity is `Δ₁`.
-    public static func laplaceScale(sensitivity: Double, epsilon: Double) -> Double {
-        sensitivity / epsilon
-    }
-
     /// The smallest Gaussian standard deviation that gives (ε, δ)-DP for L2 sensitivity `Δ₂`: the analytic Gaussian
     /// mechanism of Balle and Wang (2018, Theorem 8), valid for every ε > 0 (the classical
     /// `Δ₂ √(2 ln(1.25/δ)) / ε` needs ε < 1 and is looser).
@@ -14,10 +10,7 @@ public enum NoiseCalibration {
     /// Solves `Φ(Δ/2σ - εσ/Δ) - e^ε Φ(-Δ/2σ - εσ/Δ) = δ` for σ by bisection.
     public static func gaussianSigma(sensitivity: Double, epsilon: Double, delta: Double) -> Double {
         guard sensitivity > 0 else { return 0 }
-        func deltaFor(_ sigma: Double) -> Double {
-            let a = sensitivity / (2 * sigma), b = epsilon * sigma / sensitivity
-            return Self.normalCDF(a - b) - Math.exp(epsilon) * Self.normalCDF(-a - b)
-        }
+        func deltaFor(_ sigma: Double) -> Double { Self.gaussianDelta(sigma: sigma, sensitivity: sensitivity, epsilon: epsilon) }
         var hi = sensitivity * (2 * Math.log(1.25 / delta)).squareRoot() / min(epsilon, 1)
         while deltaFor(hi) > delta { hi *= 2 }
         var lo = hi

@@ -1,3 +1,5 @@
+import CohortPrivacy
+
 /// Releases a site's aggregates with differential privacy noise.
 ///
 /// Each release below is one mechanism with its own sensitivity (add/remove one record, values clipped to the
@@ -66,9 +68,9 @@ enum PrivateRelease {
         return (b[0] + b[1]) / 2
     }
 
-    /// Releases every group with noise. The plan must have passed ``SiteAnalyticsPolicy/refusal(of:remainingBudget:)``.
-    static func release<Noise: AnalyticsNoiseSource>(
-        _ groups: [ExactGroup], plan: QueryPlan, k: Int, request: PrivacyRequest, noise: inout Noise
+    /// Releases every group with noise. The plan must have passed ``SiteAnalyticsPolicy/refusal(of:budget:)``.
+    static func release(
+        _ groups: [ExactGroup], plan: QueryPlan, k: Int, request: PrivacyRequest, noise: inout some NoiseSource
     ) -> ([GroupStatistics], PrivacyAccounting) {
         let specs = Self.mechanisms(plan)
         let m = Double(specs.count)
@@ -78,7 +80,7 @@ enum PrivateRelease {
             switch request.mechanism {
             case .laplace:
                 NoiseRelease(statistic: s.statistic, column: s.column, norm: "L1", sensitivity: s.l1,
-                             scale: NoiseCalibration.laplaceScale(sensitivity: s.l1, epsilon: eps), epsilon: eps, delta: 0)
+                             scale: s.l1 / eps, epsilon: eps, delta: 0)
             case .gaussian:
                 NoiseRelease(statistic: s.statistic, column: s.column, norm: "L2", sensitivity: s.l2,
                              scale: NoiseCalibration.gaussianSigma(sensitivity: s.l2, epsilon: eps, delta: delta), epsilon: eps, delta: delta)
@@ -87,7 +89,9 @@ enum PrivateRelease {
         var scales = releases.map(\.scale)[...]
         func next() -> Double { scales.popFirst()! }
         func draw(_ scale: Double) -> Double {
-            request.mechanism == .laplace ? noise.nextLaplace(scale: scale) : scale * noise.nextGaussian()
+            request.mechanism == .laplace
+                ? LaplaceMechanism(scale: scale).sample(using: &noise)
+                : GaussianMechanism(standardDeviation: scale).noised(0, using: &noise)
         }
         let kd = Double(k)
         let noisyBelow = Suppression(.belowMinimum, "the noisy count is below \(k)")
@@ -184,7 +188,6 @@ enum PrivateRelease {
             }
             out.append(GroupStatistics(key: g.key, rows: ReleasedCount(value: rows), columns: columns, covariance: cov))
         }
-        let spent = PrivacySpend(epsilon: request.epsilon, delta: request.delta ?? 0)
-        return (out, PrivacyAccounting(mechanism: request.mechanism, spent: spent, releases: releases))
+        return (out, PrivacyAccounting(mechanism: request.mechanism, epsilon: request.epsilon, delta: request.delta ?? 0, releases: releases))
     }
 }

@@ -1,4 +1,5 @@
 public import CohortData
+import CohortPrivacy
 import CohortTensor
 import Foundation
 
@@ -83,10 +84,10 @@ public enum FederatedStatistics {
                     let analytics = SiteAnalytics(site: site.name, policy: sitePolicy)
                     switch noise {
                     case .secure:
-                        var source = SecureAnalyticsNoise()
+                        var source = SecureNoiseSource()
                         return (i, analytics.answer(plan, data: site, noise: &source))
                     case .seeded(let seed):
-                        var source = RandomSource(seed: seed).derived("analytics-noise", site.name)
+                        var source = SeededNoiseSource(RandomSource(seed: seed).derived("analytics-noise", site.name))
                         return (i, analytics.answer(plan, data: site, noise: &source))
                     }
                 }

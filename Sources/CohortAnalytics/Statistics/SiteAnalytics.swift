@@ -1,11 +1,12 @@
 public import CohortData
+public import CohortPrivacy
 
 /// The site's side of federated statistics: checks a plan against the site's policy, computes exact aggregates
 /// of its own rows, and releases them through disclosure control (and noise, when the query asks for it).
 ///
 /// ```swift
 /// let site = SiteAnalytics(site: "hospital-07", policy: .standard)
-/// var noise = SecureAnalyticsNoise()
+/// var noise = SecureNoiseSource()
 /// let answer = site.answer(plan, table: table, noise: &noise)
 /// ```
 public struct SiteAnalytics: Sendable {
@@ -20,19 +21,21 @@ public struct SiteAnalytics: Sendable {
     /// Answers a plan from the rows of `table`, or refuses it.
     ///
     /// - Parameters:
-    ///   - remainingBudget: What the site's privacy ledger still allows (nil: not tracked here).
+    ///   - budget: The site's privacy ledger and limits (nil: not tracked here). When the answer carries
+    ///     ``SiteStatistics/privacy``, record its ``PrivacyAccounting/ledgerEntry(queryID:)`` in the ledger before
+    ///     the answer leaves the site.
     ///   - noise: Where noise comes from when the query asks for differential privacy.
-    public func answer<Noise: AnalyticsNoiseSource>(
-        _ plan: QueryPlan, table: Table, remainingBudget: PrivacySpend? = nil, noise: inout Noise
+    public func answer(
+        _ plan: QueryPlan, table: Table, budget: PrivacyBudget? = nil, noise: inout some NoiseSource
     ) -> SiteAnswer {
-        self.answer(plan, tables: [table], remainingBudget: remainingBudget, noise: &noise)
+        self.answer(plan, tables: [table], budget: budget, noise: &noise)
     }
 
     /// Answers a plan from the rows of several tables with the same schema (e.g. a site's train and test files).
-    public func answer<Noise: AnalyticsNoiseSource>(
-        _ plan: QueryPlan, tables: [Table], remainingBudget: PrivacySpend? = nil, noise: inout Noise
+    public func answer(
+        _ plan: QueryPlan, tables: [Table], budget: PrivacyBudget? = nil, noise: inout some NoiseSource
     ) -> SiteAnswer {
-        if let refusal = self.policy.refusal(of: plan, remainingBudget: remainingBudget) {
+        if let refusal = self.policy.refusal(of: plan, budget: budget) {
             return .refused(site: self.site, refusal)
         }
         guard let table = tables.first, tables.allSatisfy({ $0.schema == table.schema }) else {
@@ -57,10 +60,10 @@ public struct SiteAnalytics: Sendable {
     }
 
     /// Answers a plan from the site's data (the plan's `rows` picks train, test or both).
-    public func answer<Noise: AnalyticsNoiseSource>(
-        _ plan: QueryPlan, data: SiteData, remainingBudget: PrivacySpend? = nil, noise: inout Noise
+    public func answer(
+        _ plan: QueryPlan, data: SiteData, budget: PrivacyBudget? = nil, noise: inout some NoiseSource
     ) -> SiteAnswer {
-        self.answer(plan, tables: plan.tables(of: data), remainingBudget: remainingBudget, noise: &noise)
+        self.answer(plan, tables: plan.tables(of: data), budget: budget, noise: &noise)
     }
 
     /// Checks that the site's schema has the plan's columns with the same kinds and levels.

@@ -12,9 +12,10 @@ struct Analytics: AsyncParsableCommand {
             `cohort analytics --data DIR --query query.yaml` runs a statistics query at every site of a federation \
             directory (default: the built-in synthetic network) and merges what the sites release. \
             `cohort analytics readiness --data DIR` checks every site's data against the federation. \
+            `cohort analytics psi` counts the patients two or more sites have in common without revealing them. \
             See docs/analytics.md for the query format and the disclosure rules.
             """,
-        subcommands: [AnalyticsQueryCommand.self, AnalyticsReadinessCommand.self],
+        subcommands: [AnalyticsQueryCommand.self, AnalyticsReadinessCommand.self, AnalyticsPSICommand.self],
         defaultSubcommand: AnalyticsQueryCommand.self)
 }
 
@@ -38,6 +39,11 @@ struct AnalyticsDataOptions: ParsableArguments {
     @Option(name: .customLong("on-invalid-row"), help: "What to do with an invalid row: fail or reject (up to 5%).")
     var onInvalidRow: String?
 
+    @Option(name: .customLong("mapping"), help: ArgumentHelp(
+        "Schema mapping YAML applied to a site's raw files before validation: SITE=FILE, or FILE for every site (repeatable).",
+        discussion: "DIR/<site>.mapping.yaml and DIR/<site>/mapping.yaml are found without this option."))
+    var mappings: [String] = []
+
     func federation(defaultPolicy: ValidationPolicy) throws -> Federation {
         var validation = defaultPolicy
         switch self.onInvalidRow {
@@ -47,10 +53,21 @@ struct AnalyticsDataOptions: ParsableArguments {
         default: throw ValidationError("--on-invalid-row must be fail or reject")
         }
         if let data = self.data {
-            return try FederationLoader.directory(URL(fileURLWithPath: data), options: .init(
+            var explicit = [String: URL]()
+            for m in self.mappings {
+                let parts = m.split(separator: "=", maxSplits: 1).map(String.init)
+                explicit[parts.count == 2 ? parts[0] : "*"] = URL(fileURLWithPath: parts.last!)
+            }
+            let (federation, applied) = try HarmonizedFederation.load(URL(fileURLWithPath: data), mappings: explicit, options: .init(
                 schemaURL: self.schema.map { URL(fileURLWithPath: $0) }, policy: validation))
+            for (site, url) in applied.sorted(by: { NaturalOrder.less($0.key, $1.key) }) {
+                Console.note("\(site): mapped by \(url.path)")
+            }
+            return federation
         }
-        guard self.schema == nil else { throw ValidationError("--schema applies to --data; the built-in network has its own schema") }
+        guard self.schema == nil, self.mappings.isEmpty else {
+            throw ValidationError("--schema and --mapping apply to --data; the built-in network has its own schema")
+        }
         return try FederationLoader.synthetic(seed: 42, hospitals: self.sites, policy: validation)
     }
 
@@ -149,8 +166,8 @@ enum AnalyticsSummary {
         var lines = ["\(r.sites.count) of \(federation.sites.count) sites answered in \(String(format: "%.2f", seconds)) s; minimum cell count \(r.sites.map(\.minimumCellCount).max() ?? 0)"
                      + (q.filter.map { "; filter: \($0)" } ?? "")]
         for refusal in r.refusals { lines.append("  refused by \(refusal.site): \(refusal.refusal.reason)") }
-        if let spent = r.sites.first?.privacy?.spent {
-            lines.append("  privacy spent at each site: epsilon \(spent.epsilon), delta \(spent.delta) (\(r.sites.first!.privacy!.mechanism.rawValue))")
+        if let p = r.sites.first?.privacy {
+            lines.append("  privacy spent at each site: epsilon \(p.epsilon), delta \(p.delta) (\(p.summary))")
         }
         let median = q.quantiles.probabilities.contains(0.5) && q.statistics.contains(.quantiles)
         for g in r.federation.groups {
