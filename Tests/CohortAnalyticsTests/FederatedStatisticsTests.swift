@@ -129,3 +129,44 @@ struct FederatedStatisticsTests {
         #expect(throws: AnalyticsError.self) { try FederatedMerge.merge(a.sites + b.sites, plan: a.plan) }
     }
 }
+
+@Suite("Secure aggregation encoding")
+struct AdditiveStatisticsTests {
+    @Test("The sum of the sites' vectors decodes to the merged statistics, with and without suppression")
+    func sumDecodesToMerge() async throws {
+        let fed = try FederatedStatisticsTests.synthetic.get()
+        let q = StatisticsQuery(statistics: [.count, .sum, .mean, .variance, .standardDeviation, .histogram, .missing, .covariance, .correlation],
+                                columns: ["age", "creatinine", "albumin", "sex", "insurance"], groupBy: "admission_type",
+                                filter: try RowFilter.parse("age >= 50"))
+        for policy in [openPolicy, SiteAnalyticsPolicy(minimumCellCount: 5)] {
+            var query = q
+            query.minimumCellCount = policy.minimumCellCount
+            let result = try await FederatedStatistics.run(query, federation: fed, policy: { _ in policy })
+            let plan = result.plan
+            let length = try AdditiveStatistics.length(of: plan)
+            var total = [Double](repeating: 0, count: length)
+            for s in result.sites {
+                let v = try AdditiveStatistics.encode(s, plan: plan)
+                #expect(v.count == length)
+                for i in v.indices { total[i] += v[i] }
+            }
+            let decoded = try AdditiveStatistics.decode(total, plan: plan, sites: result.sites.count)
+            expectSame(decoded, result.federation)
+            // The number of withholding sites survives; their names do not.
+            for (a, b) in zip(decoded.groups, result.federation.groups) {
+                for (ca, cb) in zip(a.columns, b.columns) {
+                    #expect(ca.excludedSites == (cb.excludedSites.isEmpty ? [] : ["\(cb.excludedSites.count) of \(result.sites.count) sites"]))
+                }
+            }
+            if policy.minimumCellCount == 1 { expectSame(decoded, try pooledStatistics(result, federation: fed)) }
+        }
+    }
+
+    @Test("Statistics that do not add up are refused under secure aggregation")
+    func refusesQuantiles() throws {
+        let fed = try FederatedStatisticsTests.synthetic.get()
+        let plan = try QueryPlanner.plan(StatisticsQuery(statistics: [.mean, .quantiles], columns: ["age"]), schema: fed.schema)
+        let error = try #require(throws: AnalyticsError.self) { try AdditiveStatistics.length(of: plan) }
+        #expect(error.message.contains("quantiles") && error.message.contains("histogram"))
+    }
+}

@@ -172,7 +172,7 @@ enum AnalyticsSummary {
         let median = q.quantiles.probabilities.contains(0.5) && q.statistics.contains(.quantiles)
         for g in r.federation.groups {
             lines.append("")
-            lines.append("group \(g.key): \(Self.n(g.rows)) rows" + (g.excludedSites.isEmpty ? "" : " (withheld by \(g.excludedSites.count) sites)"))
+            lines.append("group \(g.key): \(Self.n(g.rows)) rows" + (g.excludedSites.isEmpty ? "" : " (withheld by \(Self.sites(g.excludedSites)))"))
             lines.append("  " + Console.pad("column", 24) + Console.pad("n", 10, right: true) + Console.pad("missing", 9, right: true)
                          + Console.pad("mean", 12, right: true) + Console.pad("sd", 11, right: true) + (median ? Console.pad("median (± bound)", 22, right: true) : "")
                          + "  withheld at")
@@ -183,12 +183,22 @@ enum AnalyticsSummary {
                     let m = c.quantiles?.first { $0.probability == 0.5 }
                     line += Console.pad(m?.value.map { "\(Self.v($0)) ± \(m?.errorBound.map(Self.v) ?? "?")" } ?? "-", 22, right: true)
                 }
-                line += "  " + (c.excludedSites.isEmpty ? "-" : "\(c.excludedSites.count) sites")
+                line += "  " + (c.excludedSites.isEmpty ? "-" : Self.sites(c.excludedSites))
                 lines.append(line)
+            }
+            if let cov = g.covariance, q.statistics.contains(.correlation) {
+                lines.append("  correlation (\(Self.n(cov.count)) complete cases\(cov.excludedSites.isEmpty ? "" : ", withheld by \(Self.sites(cov.excludedSites))"))")
+                let width = max(9, (cov.columns.map(\.count).max() ?? 0) + 1)
+                lines.append("  " + Console.pad("", 24) + cov.columns.map { Console.pad($0, width, right: true) }.joined())
+                for (i, a) in cov.columns.enumerated() {
+                    lines.append("  " + Console.pad(a, 24) + cov.correlation[i].map { Console.pad($0.map { String(format: "%.3f", $0) } ?? "-", width, right: true) }.joined())
+                }
             }
         }
         return lines.joined(separator: "\n")
     }
+
+    static func sites(_ names: [String]) -> String { names.count == 1 ? "1 site" : "\(names.count) sites" }
 
     static func n(_ v: Double) -> String { v == v.rounded() ? String(Int(v)) : String(format: "%.1f", v) }
     static func v(_ x: Double?) -> String {
