@@ -1,4 +1,5 @@
 public import CohortPrivacy
+import Foundation
 
 /// The noise a site added to one query's release and what it spent, for the site's privacy ledger.
 ///
@@ -32,11 +33,14 @@ public struct PrivacyAccounting: Sendable, Hashable, Codable {
     /// The mechanism in words, e.g. "analytics query: Laplace noise on 4 releases at epsilon 0.2 each".
     public var summary: String {
         let each = self.releases.first.map { r in
-            " at epsilon \(r.epsilon)" + (self.mechanism == .gaussian ? ", delta \(r.delta)" : "") + " each"
+            " at epsilon \(Self.format(r.epsilon))" + (self.mechanism == .gaussian ? ", delta \(Self.format(r.delta))" : "") + " each"
         } ?? ""
         let name = self.mechanism == .laplace ? "Laplace" : "Gaussian"
         return "analytics query: \(name) noise on \(self.releases.count) release\(self.releases.count == 1 ? "" : "s")\(each)"
     }
+
+    /// Six significant digits.
+    static func format(_ x: Double) -> String { String(Double(String(format: "%.6g", x)) ?? x) }
 }
 
 /// A site's privacy ledger and its limits, checked before a query with noise is answered.
