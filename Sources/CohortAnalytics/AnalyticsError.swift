@@ -17,6 +17,8 @@ public struct AnalyticsError: Error, Hashable, CustomStringConvertible {
         public static let invalidFilter = Code("invalid-filter")
         /// Site partials answer different plans, or a plan cannot be resolved.
         public static let planMismatch = Code("plan-mismatch")
+        /// A site's analytics policy file is malformed.
+        public static let invalidPolicy = Code("invalid-policy")
         /// A schema mapping file is malformed.
         public static let invalidMapping = Code("invalid-mapping")
         /// A site's data does not match the job's schema after mapping.

@@ -1,5 +1,4 @@
 public import Foundation
-import Yams
 
 /// How one site's raw CSV maps onto the job's schema: column renames, category recodes, unit conversions, extra
 /// missing-value markers and dropped columns. Applied to raw cells before validation (``SchemaMapper``).
@@ -48,20 +47,13 @@ public struct SchemaMapping: Sendable, Hashable, Codable {
 
     /// Parses a mapping from YAML text.
     public static func parse(yaml: String, source: String = "mapping") throws(AnalyticsError) -> SchemaMapping {
-        do {
-            return try YAMLDecoder().decode(SchemaMapping.self, from: yaml)
-        } catch {
-            throw AnalyticsError(.invalidMapping, "\(source): \(error); expected keys rename, recode, convert, missing, drop")
-        }
+        try YAMLFile.decode(SchemaMapping.self, from: yaml, source: source, code: .invalidMapping,
+                            expected: "expected keys rename, recode, convert, missing, drop")
     }
 
     /// Loads a mapping file.
     public static func load(from url: URL) throws(AnalyticsError) -> SchemaMapping {
-        let text: String
-        do { text = try String(contentsOf: url, encoding: .utf8) } catch {
-            throw AnalyticsError(.io, "cannot read the mapping file \(url.path): \(error.localizedDescription)")
-        }
-        return try Self.parse(yaml: text, source: url.path)
+        try Self.parse(yaml: YAMLFile.read(url, what: "mapping file"), source: url.path)
     }
 }
 

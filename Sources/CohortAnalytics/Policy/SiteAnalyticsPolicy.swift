@@ -1,6 +1,5 @@
 public import CohortPrivacy
 public import Foundation
-import Yams
 
 /// What a site allows analytics queries to release. Checked at the site before anything is computed.
 ///
@@ -61,14 +60,7 @@ public struct SiteAnalyticsPolicy: Sendable, Hashable, Codable {
 
     /// Loads a policy file.
     public static func load(from url: URL) throws(AnalyticsError) -> SiteAnalyticsPolicy {
-        do {
-            let text = try String(contentsOf: url, encoding: .utf8)
-            return try YAMLDecoder().decode(SiteAnalyticsPolicy.self, from: text)
-        } catch let e as DecodingError {
-            throw AnalyticsError(.invalidQuery, "\(url.path): \(e)")
-        } catch {
-            throw AnalyticsError(.io, "cannot read the analytics policy \(url.path): \(error.localizedDescription)")
-        }
+        try YAMLFile.decode(SiteAnalyticsPolicy.self, from: YAMLFile.read(url, what: "analytics policy"), source: url.path, code: .invalidPolicy)
     }
 
     /// Checks a plan against the policy and the site's privacy ledger, returning why the site refuses, if it does.

@@ -1,6 +1,4 @@
-import CohortData
 public import Foundation
-import Yams
 
 /// A question for every site of a federation: which statistics, of which columns, over which rows.
 ///
@@ -142,25 +140,14 @@ public struct StatisticsQuery: Sendable, Hashable, Codable {
 
     /// Parses a query from YAML text.
     public static func parse(yaml: String, source: String = "query") throws(AnalyticsError) -> StatisticsQuery {
-        let query: StatisticsQuery
-        do {
-            query = try YAMLDecoder().decode(StatisticsQuery.self, from: yaml)
-        } catch let e as DecodingError {
-            throw AnalyticsError(.invalidQuery, "\(source): \(DatasetSchema.describe(e))")
-        } catch {
-            throw AnalyticsError(.invalidQuery, "\(source): not valid YAML: \(error)")
-        }
+        let query = try YAMLFile.decode(StatisticsQuery.self, from: yaml, source: source, code: .invalidQuery)
         try query.validate()
         return query
     }
 
     /// Loads a query file.
     public static func load(from url: URL) throws(AnalyticsError) -> StatisticsQuery {
-        let text: String
-        do { text = try String(contentsOf: url, encoding: .utf8) } catch {
-            throw AnalyticsError(.io, "cannot read the query file \(url.path): \(error.localizedDescription)")
-        }
-        return try Self.parse(yaml: text, source: url.path)
+        try Self.parse(yaml: YAMLFile.read(url, what: "query file"), source: url.path)
     }
 }
 
