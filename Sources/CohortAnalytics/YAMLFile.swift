@@ -19,9 +19,42 @@ enum YAMLFile {
         do {
             return try YAMLDecoder().decode(T.self, from: yaml)
         } catch let e as DecodingError {
-            throw AnalyticsError(code, "\(source): \(DatasetSchema.describe(e))" + (expected.map { "; \($0)" } ?? ""))
+            let at = Self.line(of: Self.codingPath(e), in: yaml).map { ":\($0)" } ?? ""
+            throw AnalyticsError(code, "\(source)\(at): \(DatasetSchema.describe(e))" + (expected.map { "; \($0)" } ?? ""))
         } catch {
             throw AnalyticsError(code, "\(source): not valid YAML: \(error)")
         }
+    }
+
+    static func codingPath(_ e: DecodingError) -> [any CodingKey] {
+        switch e {
+        case .typeMismatch(_, let c), .valueNotFound(_, let c), .dataCorrupted(let c): c.codingPath
+        case .keyNotFound(let key, let c): c.codingPath + [key]
+        @unknown default: []
+        }
+    }
+
+    /// The 1-based line where a key path is written: each key is looked for from the line of the one before it
+    /// (block or flow style); nil when the first key is not found. Good enough to point a person at the line.
+    static func line(of path: [any CodingKey], in yaml: String) -> Int? {
+        let lines = yaml.split(separator: "\n", omittingEmptySubsequences: false)
+        var from = 0
+        var found: Int?
+        for key in path where key.intValue == nil {
+            let k = key.stringValue
+            let hit = lines[from...].firstIndex { line in
+                var rest = line[...]
+                while let r = rest.range(of: k + ":") {
+                    let before = r.lowerBound == line.startIndex ? " " : line[line.index(before: r.lowerBound)]
+                    if " \t{,-\"'".contains(before) { return true }
+                    rest = line[r.upperBound...]
+                }
+                return false
+            }
+            guard let hit else { break }
+            found = hit + 1
+            from = hit
+        }
+        return found
     }
 }

@@ -31,6 +31,26 @@ struct PrivateSetIntersectionTests {
         #expect(run.results["hospital-b"] == PSIResult(cardinality: 120, members: nil))
     }
 
+    @Test("On two synthetic hospitals the cardinality equals the known overlap of their identifier columns")
+    func syntheticHospitals() throws {
+        // The generator numbers each hospital's patients 1...n, so two hospitals share min(n1, n2) identifiers.
+        let fed = try FederationLoader.synthetic(seed: 21, hospitals: 3)
+        var ids = [String: [String]]()
+        for site in fed.sites.prefix(2) {
+            ids[site.name] = [site.train, site.test].flatMap { t -> [String] in
+                if case .text(let v)? = t.values(of: "patient_id") { return v }
+                return []
+            }
+        }
+        let sets = ids.values.map(Set.init)
+        let expected = sets[0].intersection(sets[1]).count
+        #expect(expected == ids.values.map(\.count).min() && expected > 100)
+        let params = PSIParameters(session: "synthetic", parties: Array(ids.keys))
+        let run = try PrivateSetIntersection.run(parameters: params, identifiers: ids)
+        #expect(run.released == expected)
+        #expect(run.results.values.allSatisfy { $0.cardinality == expected && $0.members == nil })
+    }
+
     @Test("Three sites learn the size of the common intersection")
     func threeParties() throws {
         let a = (0..<200).map { "id\($0)" }, b = (100..<300).map { "ID-\($0)" }, c = (150..<400).map { "id \($0)" }

@@ -49,6 +49,20 @@ struct StatisticsQueryTests {
         }
     }
 
+    @Test("Decoding errors name the file, the line and the key", arguments: [
+        ("statistics: [mean]\ncolumns: [age]\nhistogram:\n  ranges: {age: [0, 100]}\n  bins: many\n", "q.yaml:5: wrong value at histogram.bins"),
+        ("columns: [age]\nstatistics: [mean, median]\n", "q.yaml:2: at statistics[1]: unknown statistic 'median'"),
+        ("statistics: [mean]\nfilter: \"age >= 65 and (sex == female\"\n", "q.yaml:2: at filter: filter"),
+    ])
+    func errorLines(_ c: (String, String)) {
+        do {
+            _ = try StatisticsQuery.parse(yaml: c.0, source: "q.yaml")
+            Issue.record("accepted: \(c.0)")
+        } catch {
+            #expect(error.message.hasPrefix(c.1), "\(error.message)")
+        }
+    }
+
     @Test("Filters check column types against the schema")
     func filterTypes() throws {
         let schema = SyntheticHospitalNetwork.schema()
