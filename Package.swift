@@ -190,7 +190,10 @@ let package = Package(
         .testTarget(name: "CohortCompressionTests", dependencies: ["CohortCompression", "CohortTensor", "CohortTesting"], swiftSettings: numericSettings),
         .testTarget(
             name: "CohortAnalyticsTests",
-            dependencies: ["CohortAnalytics", "CohortData", "CohortTensor", "CohortTesting", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: [
+                "CohortAnalytics", "CohortData", "CohortPrivacy", "CohortTensor", "CohortTesting",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: numericSettings
         ),
         .testTarget(name: "CohortPrivacyTests", dependencies: ["CohortPrivacy", "CohortTensor", "CohortTesting"], swiftSettings: numericSettings),

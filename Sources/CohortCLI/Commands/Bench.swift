@@ -12,7 +12,7 @@ struct Bench: AsyncParsableCommand {
         abstract: "Run performance benchmarks; each reports a ratio against a baseline measured in the same run.",
         discussion: "Results and the commands that produced them are kept in docs/performance.md.",
         subcommands: [GEMMBench.self, AggregateBench.self, TrainBench.self, SimulateBench.self, NetworkBench.self, AsyncBench.self,
-                      CompressionBench.self, RobustBench.self, SecAggBench.self, AllBench.self],
+                      CompressionBench.self, RobustBench.self, SecAggBench.self, AnalyticsBench.self, AllBench.self],
         defaultSubcommand: AllBench.self)
 }
 

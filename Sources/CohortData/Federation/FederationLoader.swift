@@ -14,14 +14,19 @@ public enum FederationLoader {
         /// Seed of those splits.
         public var seed: UInt64
         public var policy: ValidationPolicy
+        /// Rewrites a site's raw CSV bytes before validation (e.g. a schema harmonisation mapping), given the site's
+        /// name and the file's display name; nil: files are read as they are. Needs an explicit schema.
+        public var transform: (@Sendable (_ site: String, _ file: String, _ bytes: [UInt8]) throws -> [UInt8])?
 
         public init(schemaURL: URL? = nil, label: String? = nil, testFraction: Double = 0.25, seed: UInt64 = 42,
-                    policy: ValidationPolicy = .strict) {
+                    policy: ValidationPolicy = .strict,
+                    transform: (@Sendable (_ site: String, _ file: String, _ bytes: [UInt8]) throws -> [UInt8])? = nil) {
             self.schemaURL = schemaURL
             self.label = label
             self.testFraction = testFraction
             self.seed = seed
             self.policy = policy
+            self.transform = transform
         }
     }
 
@@ -66,6 +71,10 @@ public enum FederationLoader {
                 try schema.validate(source: url.path)
             }
         } else {
+            guard options.transform == nil else {
+                throw DataError(.schema, file: dir.path, "a mapping rewrites the files, so the schema cannot be inferred from them",
+                                hint: "give the job's schema with --schema or DIR/schema.yaml")
+            }
             let inferred = try SchemaInference.infer(files: files.map(\.train), label: options.label ?? "label",
                                                      displayNames: files.map { Self.display($0.train, dir) })
             schema = inferred.schema
@@ -73,12 +82,28 @@ public enum FederationLoader {
             notes = inferred.notes
         }
         var sites = [SiteData]()
+        func load(_ url: URL, site: String) throws(DataError) -> (table: Table, report: ValidationReport) {
+            let name = Self.display(url, dir)
+            guard let transform = options.transform else {
+                return try TableLoader.load(url, schema: schema, policy: options.policy, displayName: name)
+            }
+            let raw: [UInt8]
+            do { raw = [UInt8](try Data(contentsOf: url)) } catch {
+                throw DataError(.io, file: name, "cannot read the file: \(error.localizedDescription)", hint: "check the path and permissions")
+            }
+            let bytes: [UInt8]
+            do { bytes = try transform(site, name, raw) } catch let e as DataError {
+                throw e
+            } catch {
+                // The transform's own error names the file.
+                throw DataError(.schema, "\(error)")
+            }
+            return try TableLoader.load(bytes: bytes, source: name, schema: schema, policy: options.policy)
+        }
         for f in files {
-            let (train, trainReport) = try TableLoader.load(f.train, schema: schema, policy: options.policy,
-                                                            displayName: Self.display(f.train, dir))
+            let (train, trainReport) = try load(f.train, site: f.name)
             if let testURL = f.test {
-                let (test, testReport) = try TableLoader.load(testURL, schema: schema, policy: options.policy,
-                                                              displayName: Self.display(testURL, dir))
+                let (test, testReport) = try load(testURL, site: f.name)
                 sites.append(SiteData(name: f.name, train: train, test: test, trainReport: trainReport,
                                       testReport: testReport, testWasSplit: false, note: nil))
             } else {
