@@ -115,6 +115,7 @@ let package = Package(
         .target(
             name: "CohortPKI",
             dependencies: [
+                "CohortAnalytics",
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -136,7 +137,7 @@ let package = Package(
         .target(
             name: "CohortCoordinator",
             dependencies: [
-                "CohortTensor", "CohortModel", "CohortData", "CohortStrategy", "CohortRuntime", "CohortWire", "CohortStore", "CohortPKI", "CohortCompression", "CohortSecAgg",
+                "CohortTensor", "CohortModel", "CohortData", "CohortStrategy", "CohortRuntime", "CohortWire", "CohortStore", "CohortPKI", "CohortCompression", "CohortSecAgg", "CohortAnalytics",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
@@ -148,7 +149,7 @@ let package = Package(
         .target(
             name: "CohortSite",
             dependencies: [
-                "CohortTensor", "CohortModel", "CohortData", "CohortStrategy", "CohortRuntime", "CohortWire", "CohortStore", "CohortPKI", "CohortPrivacy", "CohortCompression", "CohortSecAgg",
+                "CohortTensor", "CohortModel", "CohortData", "CohortStrategy", "CohortRuntime", "CohortWire", "CohortStore", "CohortPKI", "CohortPrivacy", "CohortCompression", "CohortSecAgg", "CohortAnalytics",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),

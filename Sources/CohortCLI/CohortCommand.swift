@@ -13,7 +13,7 @@ public struct CohortCommand: AsyncParsableCommand {
         subcommands: [
             Simulate.self, Generate.self, Provision.self, Cert.self, CoordinatorCommand.self, SiteCommand.self, Job.self,
             StatusCommand.self, Audit.self, Doctor.self, Bench.self,
-            Privacy.self, Analytics.self,
+            Privacy.self, Analytics.self, Query.self,
         ],
         defaultSubcommand: nil
     )

@@ -1,3 +1,5 @@
+import CohortAnalytics
+import CohortData
 import CohortPKI
 import CohortRuntime
 import CohortStore
@@ -29,6 +31,43 @@ struct AdminService: Cohort_V1_Admin.SimpleServiceProtocol {
                                    hashes: [Safetensors_sha(row.specJSON)])
         await self.runner.notify()
         return Self.info(row)
+    }
+
+    func runQuery(request: Cohort_V1_QueryRequest, context: ServerContext) async throws -> Cohort_V1_QueryResponse {
+        let admin = try await self.context.authenticate(context, role: .admin)
+        try self.context.requireProtocol(request.protocol)
+        try self.context.requireSize(request.wireSize, method: "RunQuery", sender: admin.name)
+        let query: StatisticsQuery
+        let schema: DatasetSchema
+        do {
+            query = try StatisticsQuery.parse(yaml: request.queryYaml, source: "query.yaml")
+            schema = try DatasetSchema.parse(yaml: request.schemaYaml, source: "schema")
+        } catch {
+            self.context.records.audit(admin.name, "query.rejected", ["reason": .string("\(error)")])
+            throw RPCError(code: .invalidArgument, message: "the query is not valid: \(error)")
+        }
+        let connected = await self.context.registry.connected
+        let sites = request.sites.isEmpty ? connected : request.sites
+        if let missing = sites.first(where: { !connected.contains($0) }) {
+            throw RPCError(code: .failedPrecondition, message: "site \(missing) is not connected; `cohort status` lists the connected sites")
+        }
+        guard !sites.isEmpty else { throw RPCError(code: .failedPrecondition, message: "no site is connected") }
+        let timeout = request.timeoutSeconds == 0 ? 120 : Int(request.timeoutSeconds)
+        let outcome: QueryRunner.Outcome
+        do {
+            outcome = try await QueryRunner(context: self.context).run(
+                query: query, schema: schema, schemaYAML: request.schemaYaml, sites: sites, timeoutSeconds: timeout, admin: admin.name)
+        } catch {
+            throw RPCError(code: .failedPrecondition, message: "the query could not be answered: \(error)")
+        }
+        var r = Cohort_V1_QueryResponse()
+        r.queryID = outcome.id
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        r.resultJson = try encoder.encode(outcome.result)
+        r.csv = outcome.result.csv
+        r.failures = outcome.failures.map { Cohort_V1_Failure(site: $0.site, code: $0.code.rawValue, message: $0.message) }
+        return r
     }
 
     func listJobs(request: Cohort_V1_ListJobsRequest, context: ServerContext) async throws -> Cohort_V1_JobList {

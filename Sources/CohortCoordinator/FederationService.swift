@@ -288,6 +288,19 @@ struct FederationService: Cohort_V1_Federation.SimpleServiceProtocol {
         return .accepted
     }
 
+    func submitStatistics(request: Cohort_V1_StatisticsReport, context: ServerContext) async throws -> Cohort_V1_Receipt {
+        let identity = try await self.context.authenticate(context, role: .site)
+        try self.context.requireSame(claimed: request.site, identity: identity, method: "SubmitStatistics")
+        try self.context.requireSize(request.wireSize, method: "SubmitStatistics", sender: identity.name)
+        try self.context.requireProtocol(request.protocol)
+        guard let task = await self.context.inbox.task(request.taskID, site: identity.name), task.kind == .statistics,
+              await self.context.inbox.deliver(request.taskID, .statistics(site: identity.name, answer: request.answer))
+        else {
+            return .refused("late", "task \(request.taskID) is not open; the answer was discarded")
+        }
+        return .accepted
+    }
+
     func reportTaskFailure(request: Cohort_V1_TaskFailureReport, context: ServerContext) async throws -> Cohort_V1_Receipt {
         let identity = try await self.context.authenticate(context, role: .site)
         try self.context.requireSame(claimed: request.site, identity: identity, method: "ReportTaskFailure")

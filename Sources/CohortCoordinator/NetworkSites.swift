@@ -73,6 +73,7 @@ struct NetworkSites: SiteConnector {
         case .train: "train"
         case .evaluate: "eval"
         case .finish: "finish"
+        case .statistics: "stats"
         default: "task"
         }
     }
@@ -180,6 +181,7 @@ struct NetworkSites: SiteConnector {
                     case .update(let u, _): site = u.site
                     case .evaluation(let e): site = e.site
                     case .prepared(let s, _, _): site = s
+                    case .statistics(let s, _): site = s
                     default: continue
                     }
                     guard pending.remove(site) != nil else { continue }

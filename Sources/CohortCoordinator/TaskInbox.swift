@@ -32,6 +32,8 @@ actor TaskInbox {
         case update(SiteUpdate, reply: @Sendable (Cohort_V1_Receipt) -> Void)
         case evaluation(SiteEvaluation)
         case prepared(site: String, trainCount: Int, testCount: Int)
+        /// A site's answer to a statistics query (JSON of a `SiteAnswer`).
+        case statistics(site: String, answer: Data)
         case failure(SiteFailure)
         /// The deadline passed (the loop decides whether progress extends it).
         case deadline

@@ -144,6 +144,8 @@ struct SiteSession: Sendable {
             } catch {
                 await self.fail(task, code: "failed", message: "\(error)", logger: logger)
             }
+        case .statistics:
+            await self.answerQuery(task, logger: logger)
         case .finish:
             await self.jobs.remove(task.jobID)
             logger.info("job ended: \(task.jobStatus)")
@@ -409,6 +411,7 @@ enum NetworkTaskName {
         case .train: "train"
         case .evaluate: "evaluate"
         case .finish: "finish"
+        case .statistics: "statistics"
         default: "unknown"
         }
     }

@@ -102,6 +102,18 @@ final class LoopbackFederation: @unchecked Sendable {  // used from one test tas
         throw HarnessError.timeout(id)
     }
 
+    /// Waits until `cohort status` lists every given site as connected.
+    func waitForSites(_ sites: [String], timeout: Double = 60) async throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            let r = try CohortBinary.run(["status", "--kit", self.kit("admin")], in: self.dir.url)
+            let connected = r.stdout.split(separator: "\n").filter { $0.contains(" connected ") }
+            if sites.allSatisfy({ s in connected.contains { $0.contains(s) } }) { return }
+            try await Task.sleep(for: .milliseconds(300))
+        }
+        throw HarnessError.timeout("sites \(sites) did not connect")
+    }
+
     /// Downloads a job's model through `cohort job download` and reads the safetensors file.
     func download(_ id: String) throws -> [Float] {
         try self.run(["job", "download", id, "--kit", self.kit("admin"), "--out", "download-\(id)"])

@@ -63,6 +63,12 @@ struct AdminConnection: Sendable {
         try await self.client.cancelJob(self.request(id), options: self.options)
     }
 
+    func query(_ r: Cohort_V1_QueryRequest) async throws -> Cohort_V1_QueryResponse {
+        var r = r
+        r.protocol = WireProtocol.version
+        return try await self.client.runQuery(r, options: self.options)
+    }
+
     func status() async throws -> Cohort_V1_StatusResponse {
         var r = Cohort_V1_StatusRequest()
         r.protocol = WireProtocol.version

@@ -1,3 +1,4 @@
+public import CohortAnalytics
 /// What a site agrees to run: the site's own limits, enforced by the site agent before it touches local data.
 ///
 /// Keys (under `policy:` in `site.yaml`; unknown keys are errors):
@@ -7,6 +8,8 @@
 /// - `max_rounds` (integer, default 1000): refuse jobs with more rounds.
 /// - `max_epsilon` (number, optional): refuse jobs without differential privacy at this epsilon or below.
 /// - `require_secure_aggregation` (bool, default false): refuse jobs without secure aggregation.
+/// - `analytics` (``SiteAnalyticsPolicy``: `min_cell_count`, `allowed_statistics`, `allow_min_max`, `require_noise`,
+///   `max_epsilon`, `max_delta`): what statistics queries may release (needs `statistics` in `allowed_tasks`).
 /// - `reproducible_noise` (bool, default false): draw differential-privacy noise from the job seed instead of the
 ///   operating system's CSPRNG. The run becomes reproducible bit for bit, and the noise protects nothing (its seed
 ///   is in the job): for acceptance tests of a deployment only.
@@ -32,6 +35,7 @@ public struct SitePolicy: Codable, Sendable, Hashable {
     public var maxEpsilon: Double?
     public var requireSecureAggregation: Bool
     public var reproducibleNoise: Bool
+    public var analytics: SiteAnalyticsPolicy
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case allowedTasks = "allowed_tasks"
@@ -41,12 +45,14 @@ public struct SitePolicy: Codable, Sendable, Hashable {
         case maxEpsilon = "max_epsilon"
         case requireSecureAggregation = "require_secure_aggregation"
         case reproducibleNoise = "reproducible_noise"
+        case analytics
     }
 
     public init(allowedTasks: [TaskKind] = [.train, .evaluate], allowedModels: [ModelKind] = ModelKind.allCases,
                 minSitesPerAggregate: Int = 2, maxRounds: Int = 1000, maxEpsilon: Double? = nil,
                 requireSecureAggregation: Bool = false, reproducibleNoise: Bool = false) {
         self.reproducibleNoise = reproducibleNoise
+        self.analytics = .standard
         self.allowedTasks = allowedTasks
         self.allowedModels = allowedModels
         self.minSitesPerAggregate = minSitesPerAggregate
@@ -68,6 +74,7 @@ public struct SitePolicy: Codable, Sendable, Hashable {
         self.requireSecureAggregation =
             try c.decodeIfPresent(Bool.self, forKey: .requireSecureAggregation) ?? d.requireSecureAggregation
         self.reproducibleNoise = try c.decodeIfPresent(Bool.self, forKey: .reproducibleNoise) ?? false
+        self.analytics = try c.decodeIfPresent(SiteAnalyticsPolicy.self, forKey: .analytics) ?? .standard
     }
 
     /// Whether the policy allows a kind of task.
@@ -101,6 +108,7 @@ public struct SitePolicy: Codable, Sendable, Hashable {
             y.comment("max_epsilon: 1.0   # uncomment to require differential privacy", indent: 1)
         }
         y.field("require_secure_aggregation", self.requireSecureAggregation ? "true" : "false", indent: 1)
+        y.comment("analytics: {min_cell_count: \(self.analytics.minimumCellCount)}   # statistics queries (with statistics in allowed_tasks)", indent: 1)
         if self.reproducibleNoise {
             y.field("reproducible_noise", "true", indent: 1, comment: "privacy noise from the job seed: reproducible, protects nothing")
         }

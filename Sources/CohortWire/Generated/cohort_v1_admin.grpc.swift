@@ -113,6 +113,19 @@ public enum Cohort_V1_Admin: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "RunQuery" metadata.
+        public enum RunQuery: Sendable {
+            /// Request type for "RunQuery".
+            public typealias Input = Cohort_V1_QueryRequest
+            /// Response type for "RunQuery".
+            public typealias Output = Cohort_V1_QueryResponse
+            /// Descriptor for "RunQuery".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "cohort.v1.Admin"),
+                method: "RunQuery",
+                type: .unary
+            )
+        }
         /// Descriptors for all methods in the "cohort.v1.Admin" service.
         public static let descriptors: [GRPCCore.MethodDescriptor] = [
             SubmitJob.descriptor,
@@ -121,7 +134,8 @@ public enum Cohort_V1_Admin: Sendable {
             CancelJob.descriptor,
             DownloadModel.descriptor,
             GetStatus.descriptor,
-            Revoke.descriptor
+            Revoke.descriptor,
+            RunQuery.descriptor
         ]
     }
 }
@@ -245,6 +259,24 @@ extension Cohort_V1_Admin {
             request: GRPCCore.StreamingServerRequest<Cohort_V1_RevokeRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Cohort_V1_RevokeResponse>
+
+        /// Handle the "RunQuery" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Runs a federated statistics query at the sites and returns the merged result.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Cohort_V1_QueryRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Cohort_V1_QueryResponse` messages.
+        func runQuery(
+            request: GRPCCore.StreamingServerRequest<Cohort_V1_QueryRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Cohort_V1_QueryResponse>
     }
 
     /// Service protocol for the "cohort.v1.Admin" service.
@@ -352,6 +384,24 @@ extension Cohort_V1_Admin {
             request: GRPCCore.ServerRequest<Cohort_V1_RevokeRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Cohort_V1_RevokeResponse>
+
+        /// Handle the "RunQuery" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Runs a federated statistics query at the sites and returns the merged result.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Cohort_V1_QueryRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Cohort_V1_QueryResponse` message.
+        func runQuery(
+            request: GRPCCore.ServerRequest<Cohort_V1_QueryRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Cohort_V1_QueryResponse>
     }
 
     /// Simple service protocol for the "cohort.v1.Admin" service.
@@ -458,6 +508,24 @@ extension Cohort_V1_Admin {
             request: Cohort_V1_RevokeRequest,
             context: GRPCCore.ServerContext
         ) async throws -> Cohort_V1_RevokeResponse
+
+        /// Handle the "RunQuery" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Runs a federated statistics query at the sites and returns the merged result.
+        ///
+        /// - Parameters:
+        ///   - request: A `Cohort_V1_QueryRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Cohort_V1_QueryResponse` to respond with.
+        func runQuery(
+            request: Cohort_V1_QueryRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Cohort_V1_QueryResponse
     }
 }
 
@@ -542,6 +610,17 @@ extension Cohort_V1_Admin.StreamingServiceProtocol {
                 )
             }
         )
+        router.registerHandler(
+            forMethod: Cohort_V1_Admin.Method.RunQuery.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Cohort_V1_QueryRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Cohort_V1_QueryResponse>(),
+            handler: { request, context in
+                try await self.runQuery(
+                    request: request,
+                    context: context
+                )
+            }
+        )
     }
 }
 
@@ -619,6 +698,17 @@ extension Cohort_V1_Admin.ServiceProtocol {
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.StreamingServerResponse<Cohort_V1_RevokeResponse> {
         let response = try await self.revoke(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func runQuery(
+        request: GRPCCore.StreamingServerRequest<Cohort_V1_QueryRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Cohort_V1_QueryResponse> {
+        let response = try await self.runQuery(
             request: GRPCCore.ServerRequest(stream: request),
             context: context
         )
@@ -717,6 +807,19 @@ extension Cohort_V1_Admin.SimpleServiceProtocol {
     ) async throws -> GRPCCore.ServerResponse<Cohort_V1_RevokeResponse> {
         return GRPCCore.ServerResponse<Cohort_V1_RevokeResponse>(
             message: try await self.revoke(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func runQuery(
+        request: GRPCCore.ServerRequest<Cohort_V1_QueryRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Cohort_V1_QueryResponse> {
+        return GRPCCore.ServerResponse<Cohort_V1_QueryResponse>(
+            message: try await self.runQuery(
                 request: request.message,
                 context: context
             ),
@@ -865,6 +968,29 @@ extension Cohort_V1_Admin {
             deserializer: some GRPCCore.MessageDeserializer<Cohort_V1_RevokeResponse>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Cohort_V1_RevokeResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "RunQuery" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Runs a federated statistics query at the sites and returns the merged result.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Cohort_V1_QueryRequest` message.
+        ///   - serializer: A serializer for `Cohort_V1_QueryRequest` messages.
+        ///   - deserializer: A deserializer for `Cohort_V1_QueryResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func runQuery<Result>(
+            request: GRPCCore.ClientRequest<Cohort_V1_QueryRequest>,
+            serializer: some GRPCCore.MessageSerializer<Cohort_V1_QueryRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Cohort_V1_QueryResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Cohort_V1_QueryResponse>) async throws -> Result
         ) async throws -> Result where Result: Sendable
     }
 
@@ -1091,6 +1217,40 @@ extension Cohort_V1_Admin {
                 onResponse: handleResponse
             )
         }
+
+        /// Call the "RunQuery" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Runs a federated statistics query at the sites and returns the merged result.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Cohort_V1_QueryRequest` message.
+        ///   - serializer: A serializer for `Cohort_V1_QueryRequest` messages.
+        ///   - deserializer: A deserializer for `Cohort_V1_QueryResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func runQuery<Result>(
+            request: GRPCCore.ClientRequest<Cohort_V1_QueryRequest>,
+            serializer: some GRPCCore.MessageSerializer<Cohort_V1_QueryRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Cohort_V1_QueryResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Cohort_V1_QueryResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Cohort_V1_Admin.Method.RunQuery.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
     }
 }
 
@@ -1265,6 +1425,35 @@ extension Cohort_V1_Admin.ClientProtocol {
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Cohort_V1_RevokeRequest>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<Cohort_V1_RevokeResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "RunQuery" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Runs a federated statistics query at the sites and returns the merged result.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Cohort_V1_QueryRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func runQuery<Result>(
+        request: GRPCCore.ClientRequest<Cohort_V1_QueryRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Cohort_V1_QueryResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.runQuery(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Cohort_V1_QueryRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Cohort_V1_QueryResponse>(),
             options: options,
             onResponse: handleResponse
         )
@@ -1469,6 +1658,39 @@ extension Cohort_V1_Admin.ClientProtocol {
             metadata: metadata
         )
         return try await self.revoke(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "RunQuery" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Runs a federated statistics query at the sites and returns the merged result.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func runQuery<Result>(
+        _ message: Cohort_V1_QueryRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Cohort_V1_QueryResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Cohort_V1_QueryRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.runQuery(
             request: request,
             options: options,
             onResponse: handleResponse

@@ -100,6 +100,19 @@ public enum Cohort_V1_Federation: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "SubmitStatistics" metadata.
+        public enum SubmitStatistics: Sendable {
+            /// Request type for "SubmitStatistics".
+            public typealias Input = Cohort_V1_StatisticsReport
+            /// Response type for "SubmitStatistics".
+            public typealias Output = Cohort_V1_Receipt
+            /// Descriptor for "SubmitStatistics".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "cohort.v1.Federation"),
+                method: "SubmitStatistics",
+                type: .unary
+            )
+        }
         /// Descriptors for all methods in the "cohort.v1.Federation" service.
         public static let descriptors: [GRPCCore.MethodDescriptor] = [
             Hello.descriptor,
@@ -107,7 +120,8 @@ public enum Cohort_V1_Federation: Sendable {
             FetchModel.descriptor,
             SubmitUpdate.descriptor,
             SubmitEvaluation.descriptor,
-            ReportTaskFailure.descriptor
+            ReportTaskFailure.descriptor,
+            SubmitStatistics.descriptor
         ]
     }
 }
@@ -241,6 +255,24 @@ extension Cohort_V1_Federation {
             request: GRPCCore.StreamingServerRequest<Cohort_V1_TaskFailureReport>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Cohort_V1_Receipt>
+
+        /// Handle the "SubmitStatistics" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Sends a site's answer to a statistics query (what its disclosure control released, or its refusal).
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Cohort_V1_StatisticsReport` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Cohort_V1_Receipt` messages.
+        func submitStatistics(
+            request: GRPCCore.StreamingServerRequest<Cohort_V1_StatisticsReport>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Cohort_V1_Receipt>
     }
 
     /// Service protocol for the "cohort.v1.Federation" service.
@@ -356,6 +388,24 @@ extension Cohort_V1_Federation {
         /// - Returns: A response containing a single `Cohort_V1_Receipt` message.
         func reportTaskFailure(
             request: GRPCCore.ServerRequest<Cohort_V1_TaskFailureReport>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Cohort_V1_Receipt>
+
+        /// Handle the "SubmitStatistics" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Sends a site's answer to a statistics query (what its disclosure control released, or its refusal).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Cohort_V1_StatisticsReport` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Cohort_V1_Receipt` message.
+        func submitStatistics(
+            request: GRPCCore.ServerRequest<Cohort_V1_StatisticsReport>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Cohort_V1_Receipt>
     }
@@ -475,6 +525,24 @@ extension Cohort_V1_Federation {
             request: Cohort_V1_TaskFailureReport,
             context: GRPCCore.ServerContext
         ) async throws -> Cohort_V1_Receipt
+
+        /// Handle the "SubmitStatistics" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Sends a site's answer to a statistics query (what its disclosure control released, or its refusal).
+        ///
+        /// - Parameters:
+        ///   - request: A `Cohort_V1_StatisticsReport` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Cohort_V1_Receipt` to respond with.
+        func submitStatistics(
+            request: Cohort_V1_StatisticsReport,
+            context: GRPCCore.ServerContext
+        ) async throws -> Cohort_V1_Receipt
     }
 }
 
@@ -548,6 +616,17 @@ extension Cohort_V1_Federation.StreamingServiceProtocol {
                 )
             }
         )
+        router.registerHandler(
+            forMethod: Cohort_V1_Federation.Method.SubmitStatistics.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Cohort_V1_StatisticsReport>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Cohort_V1_Receipt>(),
+            handler: { request, context in
+                try await self.submitStatistics(
+                    request: request,
+                    context: context
+                )
+            }
+        )
     }
 }
 
@@ -603,6 +682,17 @@ extension Cohort_V1_Federation.ServiceProtocol {
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.StreamingServerResponse<Cohort_V1_Receipt> {
         let response = try await self.reportTaskFailure(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func submitStatistics(
+        request: GRPCCore.StreamingServerRequest<Cohort_V1_StatisticsReport>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Cohort_V1_Receipt> {
+        let response = try await self.submitStatistics(
             request: GRPCCore.ServerRequest(stream: request),
             context: context
         )
@@ -692,6 +782,19 @@ extension Cohort_V1_Federation.SimpleServiceProtocol {
     ) async throws -> GRPCCore.ServerResponse<Cohort_V1_Receipt> {
         return GRPCCore.ServerResponse<Cohort_V1_Receipt>(
             message: try await self.reportTaskFailure(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func submitStatistics(
+        request: GRPCCore.ServerRequest<Cohort_V1_StatisticsReport>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Cohort_V1_Receipt> {
+        return GRPCCore.ServerResponse<Cohort_V1_Receipt>(
+            message: try await self.submitStatistics(
                 request: request.message,
                 context: context
             ),
@@ -842,6 +945,29 @@ extension Cohort_V1_Federation {
         func reportTaskFailure<Result>(
             request: GRPCCore.ClientRequest<Cohort_V1_TaskFailureReport>,
             serializer: some GRPCCore.MessageSerializer<Cohort_V1_TaskFailureReport>,
+            deserializer: some GRPCCore.MessageDeserializer<Cohort_V1_Receipt>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Cohort_V1_Receipt>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "SubmitStatistics" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Sends a site's answer to a statistics query (what its disclosure control released, or its refusal).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Cohort_V1_StatisticsReport` message.
+        ///   - serializer: A serializer for `Cohort_V1_StatisticsReport` messages.
+        ///   - deserializer: A deserializer for `Cohort_V1_Receipt` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func submitStatistics<Result>(
+            request: GRPCCore.ClientRequest<Cohort_V1_StatisticsReport>,
+            serializer: some GRPCCore.MessageSerializer<Cohort_V1_StatisticsReport>,
             deserializer: some GRPCCore.MessageDeserializer<Cohort_V1_Receipt>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Cohort_V1_Receipt>) async throws -> Result
@@ -1063,6 +1189,40 @@ extension Cohort_V1_Federation {
                 onResponse: handleResponse
             )
         }
+
+        /// Call the "SubmitStatistics" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Sends a site's answer to a statistics query (what its disclosure control released, or its refusal).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Cohort_V1_StatisticsReport` message.
+        ///   - serializer: A serializer for `Cohort_V1_StatisticsReport` messages.
+        ///   - deserializer: A deserializer for `Cohort_V1_Receipt` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func submitStatistics<Result>(
+            request: GRPCCore.ClientRequest<Cohort_V1_StatisticsReport>,
+            serializer: some GRPCCore.MessageSerializer<Cohort_V1_StatisticsReport>,
+            deserializer: some GRPCCore.MessageDeserializer<Cohort_V1_Receipt>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Cohort_V1_Receipt>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Cohort_V1_Federation.Method.SubmitStatistics.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
     }
 }
 
@@ -1233,6 +1393,35 @@ extension Cohort_V1_Federation.ClientProtocol {
         try await self.reportTaskFailure(
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Cohort_V1_TaskFailureReport>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Cohort_V1_Receipt>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "SubmitStatistics" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Sends a site's answer to a statistics query (what its disclosure control released, or its refusal).
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Cohort_V1_StatisticsReport` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func submitStatistics<Result>(
+        request: GRPCCore.ClientRequest<Cohort_V1_StatisticsReport>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Cohort_V1_Receipt>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.submitStatistics(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Cohort_V1_StatisticsReport>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<Cohort_V1_Receipt>(),
             options: options,
             onResponse: handleResponse
@@ -1433,6 +1622,39 @@ extension Cohort_V1_Federation.ClientProtocol {
             metadata: metadata
         )
         return try await self.reportTaskFailure(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "SubmitStatistics" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Sends a site's answer to a statistics query (what its disclosure control released, or its refusal).
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func submitStatistics<Result>(
+        _ message: Cohort_V1_StatisticsReport,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Cohort_V1_Receipt>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Cohort_V1_StatisticsReport>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.submitStatistics(
             request: request,
             options: options,
             onResponse: handleResponse

@@ -38,6 +38,9 @@ public nonisolated enum Cohort_V1_TaskKind: SwiftProtobuf.Enum, Swift.CaseIterab
 
   /// the job ended; release its resources
   case finish // = 4
+
+  /// answer a federated statistics query (query_plan, schema_yaml)
+  case statistics // = 5
   case UNRECOGNIZED(Int)
 
   public init() {
@@ -51,6 +54,7 @@ public nonisolated enum Cohort_V1_TaskKind: SwiftProtobuf.Enum, Swift.CaseIterab
     case 2: self = .train
     case 3: self = .evaluate
     case 4: self = .finish
+    case 5: self = .statistics
     default: self = .UNRECOGNIZED(rawValue)
     }
   }
@@ -62,6 +66,7 @@ public nonisolated enum Cohort_V1_TaskKind: SwiftProtobuf.Enum, Swift.CaseIterab
     case .train: return 2
     case .evaluate: return 3
     case .finish: return 4
+    case .statistics: return 5
     case .UNRECOGNIZED(let i): return i
     }
   }
@@ -73,6 +78,7 @@ public nonisolated enum Cohort_V1_TaskKind: SwiftProtobuf.Enum, Swift.CaseIterab
     .train,
     .evaluate,
     .finish,
+    .statistics,
   ]
 
 }
@@ -408,11 +414,45 @@ public nonisolated struct Cohort_V1_Task: @unchecked Sendable {
   /// Clears the value of `secagg`. Subsequent reads from it will return its default value.
   public mutating func clearSecagg() {_uniqueStorage()._secagg = nil}
 
+  /// STATISTICS: the planned query (JSON)
+  public var queryPlan: Data {
+    get {_storage._queryPlan}
+    set {_uniqueStorage()._queryPlan = newValue}
+  }
+
+  /// STATISTICS: the schema the site reads its data with
+  public var schemaYaml: String {
+    get {_storage._schemaYaml}
+    set {_uniqueStorage()._schemaYaml = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
   fileprivate var _storage = _StorageClass.defaultInstance
+}
+
+public nonisolated struct Cohort_V1_StatisticsReport: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var `protocol`: UInt32 = 0
+
+  public var site: String = String()
+
+  public var taskID: String = String()
+
+  /// the query id
+  public var jobID: String = String()
+
+  /// the site's answer (JSON): released statistics or a refusal
+  public var answer: Data = Data()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
 }
 
 /// The public parameters of a SecAgg+ round. Every participant checks the certificates against the project CA, so
@@ -835,7 +875,7 @@ public nonisolated struct Cohort_V1_Receipt: Sendable {
 fileprivate nonisolated let _protobuf_package = "cohort.v1"
 
 nonisolated extension Cohort_V1_TaskKind: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0TASK_KIND_UNSPECIFIED\0\u{1}TASK_KIND_PREPARE\0\u{1}TASK_KIND_TRAIN\0\u{1}TASK_KIND_EVALUATE\0\u{1}TASK_KIND_FINISH\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0TASK_KIND_UNSPECIFIED\0\u{1}TASK_KIND_PREPARE\0\u{1}TASK_KIND_TRAIN\0\u{1}TASK_KIND_EVALUATE\0\u{1}TASK_KIND_FINISH\0\u{1}TASK_KIND_STATISTICS\0")
 }
 
 nonisolated extension Cohort_V1_AckStatus: SwiftProtobuf._ProtoNameProviding {
@@ -1231,7 +1271,7 @@ nonisolated extension Cohort_V1_Heartbeat: SwiftProtobuf.Message, SwiftProtobuf.
 
 nonisolated extension Cohort_V1_Task: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Task"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}task_id\0\u{3}job_id\0\u{1}round\0\u{1}kind\0\u{1}job\0\u{1}model\0\u{1}instructions\0\u{3}deadline_unix_ms\0\u{3}job_status\0\u{1}control\0\u{1}secagg\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}task_id\0\u{3}job_id\0\u{1}round\0\u{1}kind\0\u{1}job\0\u{1}model\0\u{1}instructions\0\u{3}deadline_unix_ms\0\u{3}job_status\0\u{1}control\0\u{1}secagg\0\u{3}query_plan\0\u{3}schema_yaml\0")
 
   fileprivate class _StorageClass {
     var _taskID: String = String()
@@ -1245,6 +1285,8 @@ nonisolated extension Cohort_V1_Task: SwiftProtobuf.Message, SwiftProtobuf._Mess
     var _jobStatus: String = String()
     var _control: Cohort_V1_ModelRef? = nil
     var _secagg: Cohort_V1_SecAggSetup? = nil
+    var _queryPlan: Data = Data()
+    var _schemaYaml: String = String()
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -1266,6 +1308,8 @@ nonisolated extension Cohort_V1_Task: SwiftProtobuf.Message, SwiftProtobuf._Mess
       _jobStatus = source._jobStatus
       _control = source._control
       _secagg = source._secagg
+      _queryPlan = source._queryPlan
+      _schemaYaml = source._schemaYaml
     }
   }
 
@@ -1295,6 +1339,8 @@ nonisolated extension Cohort_V1_Task: SwiftProtobuf.Message, SwiftProtobuf._Mess
         case 9: try { try decoder.decodeSingularStringField(value: &_storage._jobStatus) }()
         case 10: try { try decoder.decodeSingularMessageField(value: &_storage._control) }()
         case 11: try { try decoder.decodeSingularMessageField(value: &_storage._secagg) }()
+        case 12: try { try decoder.decodeSingularBytesField(value: &_storage._queryPlan) }()
+        case 13: try { try decoder.decodeSingularStringField(value: &_storage._schemaYaml) }()
         default: break
         }
       }
@@ -1340,6 +1386,12 @@ nonisolated extension Cohort_V1_Task: SwiftProtobuf.Message, SwiftProtobuf._Mess
       try { if let v = _storage._secagg {
         try visitor.visitSingularMessageField(value: v, fieldNumber: 11)
       } }()
+      if !_storage._queryPlan.isEmpty {
+        try visitor.visitSingularBytesField(value: _storage._queryPlan, fieldNumber: 12)
+      }
+      if !_storage._schemaYaml.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._schemaYaml, fieldNumber: 13)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -1360,10 +1412,62 @@ nonisolated extension Cohort_V1_Task: SwiftProtobuf.Message, SwiftProtobuf._Mess
         if _storage._jobStatus != rhs_storage._jobStatus {return false}
         if _storage._control != rhs_storage._control {return false}
         if _storage._secagg != rhs_storage._secagg {return false}
+        if _storage._queryPlan != rhs_storage._queryPlan {return false}
+        if _storage._schemaYaml != rhs_storage._schemaYaml {return false}
         return true
       }
       if !storagesAreEqual {return false}
     }
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Cohort_V1_StatisticsReport: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".StatisticsReport"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}protocol\0\u{1}site\0\u{3}task_id\0\u{3}job_id\0\u{1}answer\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularUInt32Field(value: &self.`protocol`) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.site) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.taskID) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.jobID) }()
+      case 5: try { try decoder.decodeSingularBytesField(value: &self.answer) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.`protocol` != 0 {
+      try visitor.visitSingularUInt32Field(value: self.`protocol`, fieldNumber: 1)
+    }
+    if !self.site.isEmpty {
+      try visitor.visitSingularStringField(value: self.site, fieldNumber: 2)
+    }
+    if !self.taskID.isEmpty {
+      try visitor.visitSingularStringField(value: self.taskID, fieldNumber: 3)
+    }
+    if !self.jobID.isEmpty {
+      try visitor.visitSingularStringField(value: self.jobID, fieldNumber: 4)
+    }
+    if !self.answer.isEmpty {
+      try visitor.visitSingularBytesField(value: self.answer, fieldNumber: 5)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Cohort_V1_StatisticsReport, rhs: Cohort_V1_StatisticsReport) -> Bool {
+    if lhs.`protocol` != rhs.`protocol` {return false}
+    if lhs.site != rhs.site {return false}
+    if lhs.taskID != rhs.taskID {return false}
+    if lhs.jobID != rhs.jobID {return false}
+    if lhs.answer != rhs.answer {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
