@@ -99,7 +99,7 @@ let package = Package(
         .target(
             name: "CohortRuntime",
             dependencies: [
-                "CohortTensor", "CohortModel", "CohortData", "CohortStrategy", "CohortPrivacy", "CohortSecAgg",
+                "CohortTensor", "CohortModel", "CohortData", "CohortStrategy", "CohortPrivacy", "CohortSecAgg", "CohortAnalytics",
                 .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: numericSettings

@@ -62,9 +62,7 @@ struct AdminService: Cohort_V1_Admin.SimpleServiceProtocol {
         }
         var r = Cohort_V1_QueryResponse()
         r.queryID = outcome.id
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        r.resultJson = try encoder.encode(outcome.result)
+        r.resultJson = try WireJSON.encoder().encode(outcome.result)
         r.csv = outcome.result.csv
         r.failures = outcome.failures.map { Cohort_V1_Failure(site: $0.site, code: $0.code.rawValue, message: $0.message) }
         return r

@@ -1,3 +1,5 @@
+import CohortAnalytics
+import CohortData
 import CohortModel
 import CohortRuntime
 import CohortStore
@@ -146,9 +148,12 @@ actor JobRunner {
         let connector = NetworkSites(context: self.context, jobID: jobID, spec: spec, layout: layout)
         var prepared = [SiteInfo]()
         let jobMessage = Cohort_V1_JobSpec(spec)
+        let globalStatistics = spec.standardize == .global
+            ? try await self.globalStatistics(jobID, spec, sites: candidates, logger: logger) : Data()
         let outcome = await connector.collect(round: 0, kind: .prepare, sites: candidates, model: nil, instructions: nil, logger: logger,
                                               timeoutSeconds: max(60, spec.roundTimeoutSeconds)) { task in
             task.job = jobMessage
+            task.globalStatistics = globalStatistics
         } handle: { event, _ in
             guard case .prepared(let site, let train, _) = event else { return false }
             prepared.append(SiteInfo(name: site, trainCount: train))
@@ -164,6 +169,33 @@ actor JobRunner {
                                                                 "sites": .array(prepared.map { .string($0.name) }.sorted { "\($0)" < "\($1)" }),
                                                                 "refused": .array(refusals.map { .string("\($0.site): \($0.message)") })])
         return prepared.sorted { $0.name < $1.name }
+    }
+
+    /// `standardize: global`: the federation's feature means and standard deviations from a federated statistics
+    /// query to the job's sites (each answers under its own disclosure control); every site then encodes with them.
+    private func globalStatistics(_ jobID: String, _ spec: JobSpec, sites: [String], logger: Logger) async throws -> Data {
+        let schema = try spec.schema()
+        let outcome = try await QueryRunner(context: self.context).run(
+            query: FederatedStandardization.query(schema: schema), schema: schema, schemaYAML: spec.schemaYAML, sites: sites,
+            timeoutSeconds: max(60, spec.roundTimeoutSeconds), admin: "coordinator", job: spec)
+        if let r = outcome.result.refusals.first {
+            throw JobFailure(message: "global standardisation needs every site's feature statistics; \(r.site) refused: \(r.refusal) (allow statistics in its site.yaml, or use standardize: per-site)")
+        }
+        if let f = outcome.failures.first {
+            throw JobFailure(message: "global standardisation needs every site's feature statistics; \(f.site) did not answer: \(f.message)")
+        }
+        let converted = FederatedStandardization.convert(outcome.result, schema: schema)
+        for (column, excluded) in converted.incomplete.sorted(by: { $0.key < $1.key }) {
+            // Disclosure control withheld a column at some sites: its statistics come from the others, as in simulation.
+            logger.warning("global standardisation: '\(column)' from the sites other than \(excluded.joined(separator: ", ")) (withheld there by disclosure control)")
+        }
+        let data = try WireJSON.encoder().encode(converted.statistics)
+        self.context.records.audit("coordinator", "job.standardization", ["job": .string(jobID), "query": .string(outcome.id),
+                                                                          "sites": .array(sites.map { .string($0) }),
+                                                                          "withheld": .array(converted.incomplete.keys.sorted().map { .string("\($0): \(converted.incomplete[$0]!.joined(separator: ","))") })],
+                                   hashes: [Safetensors.sha256Hex([UInt8](data))])
+        logger.info("global standardisation statistics from \(outcome.result.sites.count) sites")
+        return data
     }
 
     struct RoundsVisitor: StrategyVisitor {

@@ -20,9 +20,12 @@ struct QueryRunner {
         var failures: [SiteFailure]
     }
 
+    ///
+    /// - Parameter job: The job the query serves (its test split then decides which rows are training rows).
     func run(query: StatisticsQuery, schema: DatasetSchema, schemaYAML: String, sites: [String], timeoutSeconds: Int,
-             admin: String) async throws -> Outcome {
+             admin: String, job: JobSpec? = nil) async throws -> Outcome {
         let id = "query-" + UUID().uuidString.prefix(8).lowercased()
+        let jobMessage = job.map(Cohort_V1_JobSpec.init)
         let logger = self.context.logger(job: id)
         // NetworkSites routes the tasks; a query has no model, so the spec only carries its timeout.
         var spec = JobSpec(name: id, schemaYAML: schemaYAML)
@@ -33,7 +36,7 @@ struct QueryRunner {
                                                               "columns": .array(query.columns.map { .string($0) })])
         var failures = [SiteFailure]()
         func ask(_ plan: QueryPlan, round: Int) async throws -> [SiteAnswer] {
-            let planJSON = try JSONEncoder().encode(plan)
+            let planJSON = try WireJSON.encoder().encode(plan)
             var answers = [SiteAnswer]()
             let outcome = await sitesConnector.collect(
                 round: round, kind: .statistics, sites: sites, model: nil, instructions: nil, logger: logger,
@@ -41,11 +44,12 @@ struct QueryRunner {
                 customize: { task in
                     task.queryPlan = planJSON
                     task.schemaYaml = schemaYAML
+                    if let jobMessage { task.job = jobMessage }
                 }
             ) { event, failures in
                 guard case .statistics(let site, let data) = event else { return false }
                 do {
-                    let answer = try JSONDecoder().decode(SiteAnswer.self, from: data)
+                    let answer = try WireJSON.decoder().decode(SiteAnswer.self, from: data)
                     guard answer.site == site else {
                         failures.append(SiteFailure(site: site, code: .rejected, message: "the answer names another site"))
                         return true

@@ -31,7 +31,7 @@ extension SiteSession {
         report.site = self.site
         report.taskID = task.taskID
         report.jobID = task.jobID
-        report.answer = (try? JSONEncoder().encode(answer)) ?? Data()
+        report.answer = (try? WireJSON.encoder().encode(answer)) ?? Data()
         let bytes = [UInt8](report.answer)
         self.egress("statistics", job: task.jobID, round: Int(task.round), bytes: bytes.count, sha256: Safetensors.sha256Hex(bytes),
                     extra: ["released": .bool(answer.isReleased)])
@@ -47,15 +47,17 @@ extension SiteSession {
         let plan: QueryPlan
         let schema: DatasetSchema
         do {
-            plan = try JSONDecoder().decode(QueryPlan.self, from: task.queryPlan)
+            plan = try WireJSON.decoder().decode(QueryPlan.self, from: task.queryPlan)
             schema = try DatasetSchema.parse(yaml: task.schemaYaml, source: "query \(task.jobID) schema")
         } catch {
             return .refused(site: self.site, QueryRefusal(.invalidPlan, "the query does not parse: \(error)"))
         }
         let data: SiteData
         do {
+            // For a job's statistics (global standardisation), the job's split decides which rows are training rows.
+            let job = task.hasJob ? try? task.job.jobSpec() : nil
             data = try SiteDataset.load(directory: self.agent.dataDirectory, site: self.site, schema: schema, standardize: .none,
-                                        testFraction: 0.2, seed: 42).site
+                                        testFraction: job?.testFraction ?? 0.2, seed: job?.seed ?? 42).site
         } catch {
             logger.error("the data does not match the query's schema: \(error)")
             return .refused(site: self.site, QueryRefusal(.invalidPlan, "the site's data does not match the query's schema: \(error.redactedDescription)"))

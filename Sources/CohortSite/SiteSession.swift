@@ -170,8 +170,13 @@ struct SiteSession: Sendable {
         } else {
             do {
                 let schema = try spec.schema(source: "job \(task.jobID) schema")
+                var globalStatistics: TableStatistics?
+                if spec.standardize == .global {
+                    globalStatistics = try? WireJSON.decoder().decode(TableStatistics.self, from: task.globalStatistics)
+                }
                 let dataset = try SiteDataset.load(directory: self.agent.dataDirectory, site: self.site, schema: schema,
-                                                   standardize: spec.standardize, testFraction: spec.testFraction, seed: spec.seed)
+                                                   standardize: spec.standardize, testFraction: spec.testFraction, seed: spec.seed,
+                                                   globalStatistics: globalStatistics)
                 let network = try DenseNetwork(try spec.modelSpec())
                 let executor = SiteExecutor(name: self.site, network: network, train: dataset.encoded.train, test: dataset.encoded.test,
                                             noise: self.policy.reproducibleNoise ? .seeded : .secure)

@@ -129,7 +129,8 @@ final class LoopbackFederation: @unchecked Sendable {  // used from one test tas
         let federation = try FederationLoader.directory(self.dir.path("data"), options: .init(
             schemaURL: self.dir.path("data/schema.yaml"), testFraction: spec.testFraction, seed: spec.seed))
         let network = try DenseNetwork(try spec.modelSpec())
-        let encoded = federation.encoded(standardize: spec.standardize).sites
+        let global = spec.standardize == .global ? try await Simulation.globalStatistics(federation) : nil
+        let encoded = federation.encoded(standardize: spec.standardize, globalStatistics: global).sites
         let executors = encoded.map { SiteExecutor(name: $0.name, network: network, train: $0.train, test: $0.test) }
         let (_, final) = try await Simulation.federate(
             config: spec.simulationConfig, initial: try spec.initialModel(),

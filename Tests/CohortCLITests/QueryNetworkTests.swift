@@ -84,4 +84,37 @@ struct QueryNetworkTests {
         try f.run(["audit", "export", "--state", "state-\(f.sites[0])", "--egress", "--out", "egress1.jsonl"])
         #expect(try String(contentsOf: f.dir.path("egress1.jsonl"), encoding: .utf8).contains("egress.statistics"))
     }
+
+    @Test("standardize: global over the network takes the means and deviations from federated statistics and gives the simulation's model bit for bit; without statistics allowed the job fails saying why",
+          .timeLimit(.minutes(5)))
+    func globalStandardization() async throws {
+        let f = try await LoopbackFederation(sites: 3)
+        defer { f.stopAll() }
+        try f.setSitePolicy("allowed_tasks", "[train, evaluate, statistics]")
+        _ = try await f.startCoordinator()
+        for s in f.sites { _ = try f.startSite(s) }
+        let job = try f.writeJob("global", rounds: 2, extra: "standardize: global")
+        let id = try f.submit(job)
+        let done = try await f.waitForJob(id) { ["finished", "failed", "cancelled"].contains($0["status"] as? String ?? "") }
+        try #require(done["status"] as? String == "finished", "job ended as \(done)")
+        let networkModel = try f.download(id)
+        let simulated = try await f.simulate(job)
+        #expect(networkModel.withUnsafeBytes { Array($0) } == simulated.withUnsafeBytes { Array($0) })
+        // The per-site encoding gives another model: the global statistics were used.
+        let perSite = try f.writeJob("persite", rounds: 2)
+        #expect(try await f.simulate(perSite) != simulated)
+        try f.run(["audit", "export", "--state", "coordinator-state", "--out", "audit.jsonl"])
+        #expect(try String(contentsOf: f.dir.path("audit.jsonl"), encoding: .utf8).contains("\"event\":\"job.standardization\""))
+
+        // A site that does not allow statistics: the job fails before training and names the site and the fix.
+        try f.setSitePolicy("allowed_tasks", "[train, evaluate]", sites: [f.sites[2]])
+        f.stopAll()
+        _ = try await f.startCoordinator(state: "coordinator-state-2")
+        for s in f.sites { _ = try f.startSite(s) }
+        let refused = try f.submit(try f.writeJob("global2", rounds: 1, extra: "standardize: global"))
+        let failed = try await f.waitForJob(refused) { ["finished", "failed", "cancelled"].contains($0["status"] as? String ?? "") }
+        #expect(failed["status"] as? String == "failed")
+        let message = failed["message"] as? String ?? ""
+        #expect(message.contains(f.sites[2]) && message.contains("statistics"), "\(message)")
+    }
 }

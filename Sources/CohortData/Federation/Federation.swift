@@ -72,11 +72,14 @@ public struct Federation: Sendable {
     /// missing values), exactly as a site does on the network; `.global` shares the pooled statistics.
     ///
     /// - Returns: the encoded sites and, for `.global`, the single encoder they share.
-    public func encoded(standardize: StandardizeMode) -> (sites: [EncodedSite], sharedEncoder: FeatureEncoder?) {
+    ///
+    /// - Parameter globalStatistics: For `.global`, the federation's statistics as federated analytics released
+    ///   them (`CohortAnalytics.FederatedStandardization`); nil merges the sites' exact statistics here.
+    public func encoded(standardize: StandardizeMode, globalStatistics: TableStatistics? = nil) -> (sites: [EncodedSite], sharedEncoder: FeatureEncoder?) {
         let stats = self.siteStatistics
         var shared: FeatureEncoder?
         if standardize == .global {
-            shared = FeatureEncoder(schema: self.schema, statistics: TableStatistics.merged(stats)!, standardize: true)
+            shared = FeatureEncoder(schema: self.schema, statistics: globalStatistics ?? TableStatistics.merged(stats)!, standardize: true)
         }
         let sites = zip(self.sites, stats).map { site, s in
             let enc = shared ?? FeatureEncoder(schema: self.schema, statistics: s, standardize: standardize == .perSite)

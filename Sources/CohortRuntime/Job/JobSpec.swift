@@ -146,9 +146,6 @@ public struct JobSpec: Sendable, Hashable, Codable {
                 throw bad("compression", "does not compose with secure aggregation (sites quantise on their own grids and send different entries); drop one of them")
             }
         }
-        if self.standardize == .global {
-            throw bad("standardize", "global standardisation over the network needs federated statistics; use per-site or none")
-        }
         do { _ = try self.modelSpec() } catch let e as DataError {
             throw bad("schema", e.description)
         } catch let e as ModelError {

@@ -1,3 +1,4 @@
+import CohortAnalytics
 public import CohortData
 public import CohortModel
 import CohortPrivacy
@@ -103,7 +104,12 @@ public enum Simulation {
     public static func run(
         federation: Federation, config: SimulationConfig, progress: @escaping @Sendable (SimulationEvent) -> Void = { _ in }
     ) async throws -> SimulationResult {
-        var (encodedSites, shared) = federation.encoded(standardize: config.standardize)
+        var globalStatistics: TableStatistics?
+        if config.standardize == .global {
+            progress(.phase("global standardisation: means and standard deviations from federated statistics"))
+            globalStatistics = try await Self.globalStatistics(federation)
+        }
+        var (encodedSites, shared) = federation.encoded(standardize: config.standardize, globalStatistics: globalStatistics)
         let refused = try Self.budgetRefusals(config: config, sites: encodedSites.map { ($0.name, $0.train.count) })
         for (site, reason) in refused.sorted(by: { $0.key < $1.key }) { progress(.phase("\(site) refuses the job: \(reason)")) }
         encodedSites.removeAll { refused[$0.name] != nil }
@@ -201,6 +207,18 @@ public enum Simulation {
             }
         }
         return refused
+    }
+
+    /// The federation's feature statistics for `--standardize global`, computed as a deployment does: a federated
+    /// statistics query every site answers under the standard disclosure control, merged exactly.
+    ///
+    /// - Throws: `AnalyticsError` if a site's answer cannot be used.
+    public static func globalStatistics(_ federation: Federation) async throws -> TableStatistics {
+        let result = try await FederatedStandardization.compute(federation: federation)
+        if let refused = result.query.refusals.first {
+            throw DataError(.federation, "site \(refused.site) refused the statistics for global standardisation: \(refused.refusal)")
+        }
+        return result.statistics
     }
 
     /// The randomness of a job's initial model: the seed only.

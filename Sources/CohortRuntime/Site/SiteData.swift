@@ -15,7 +15,7 @@ public struct SiteDataset: Sendable {
     /// Loads, validates and encodes the site's data for a schema.
     public static func load(
         directory: URL, site name: String, schema: DatasetSchema, standardize: StandardizeMode, testFraction: Double,
-        seed: UInt64, policy: ValidationPolicy = .strict
+        seed: UInt64, policy: ValidationPolicy = .strict, globalStatistics: TableStatistics? = nil
     ) throws(DataError) -> SiteDataset {
         let fm = FileManager.default
         let candidates = [("train.csv", "test.csv"), ("\(name)_train.csv", "\(name)_test.csv")]
@@ -36,11 +36,11 @@ public struct SiteDataset: Sendable {
             site = SiteData(name: name, train: train.rows(split.train), test: train.rows(split.test), trainReport: trainReport,
                             testReport: nil, testWasSplit: true, note: nil)
         }
-        guard standardize != .global else {
-            throw DataError(.federation, "global standardisation needs federated statistics; use per-site or none")
+        guard standardize != .global || globalStatistics != nil else {
+            throw DataError(.federation, "global standardisation needs the federation's statistics, and the coordinator sent none")
         }
         let fed = Federation(schema: schema, schemaSource: "job", schemaNotes: [], sites: [site], source: directory.path)
-        let encoded = fed.encoded(standardize: standardize).sites[0]
+        let encoded = fed.encoded(standardize: standardize, globalStatistics: globalStatistics).sites[0]
         return SiteDataset(site: site, encoded: encoded)
     }
 }

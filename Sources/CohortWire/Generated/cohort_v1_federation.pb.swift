@@ -426,6 +426,12 @@ public nonisolated struct Cohort_V1_Task: @unchecked Sendable {
     set {_uniqueStorage()._schemaYaml = newValue}
   }
 
+  /// PREPARE with standardize global: the federation's feature statistics (JSON)
+  public var globalStatistics: Data {
+    get {_storage._globalStatistics}
+    set {_uniqueStorage()._globalStatistics = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -1271,7 +1277,7 @@ nonisolated extension Cohort_V1_Heartbeat: SwiftProtobuf.Message, SwiftProtobuf.
 
 nonisolated extension Cohort_V1_Task: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Task"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}task_id\0\u{3}job_id\0\u{1}round\0\u{1}kind\0\u{1}job\0\u{1}model\0\u{1}instructions\0\u{3}deadline_unix_ms\0\u{3}job_status\0\u{1}control\0\u{1}secagg\0\u{3}query_plan\0\u{3}schema_yaml\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}task_id\0\u{3}job_id\0\u{1}round\0\u{1}kind\0\u{1}job\0\u{1}model\0\u{1}instructions\0\u{3}deadline_unix_ms\0\u{3}job_status\0\u{1}control\0\u{1}secagg\0\u{3}query_plan\0\u{3}schema_yaml\0\u{3}global_statistics\0")
 
   fileprivate class _StorageClass {
     var _taskID: String = String()
@@ -1287,6 +1293,7 @@ nonisolated extension Cohort_V1_Task: SwiftProtobuf.Message, SwiftProtobuf._Mess
     var _secagg: Cohort_V1_SecAggSetup? = nil
     var _queryPlan: Data = Data()
     var _schemaYaml: String = String()
+    var _globalStatistics: Data = Data()
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -1310,6 +1317,7 @@ nonisolated extension Cohort_V1_Task: SwiftProtobuf.Message, SwiftProtobuf._Mess
       _secagg = source._secagg
       _queryPlan = source._queryPlan
       _schemaYaml = source._schemaYaml
+      _globalStatistics = source._globalStatistics
     }
   }
 
@@ -1341,6 +1349,7 @@ nonisolated extension Cohort_V1_Task: SwiftProtobuf.Message, SwiftProtobuf._Mess
         case 11: try { try decoder.decodeSingularMessageField(value: &_storage._secagg) }()
         case 12: try { try decoder.decodeSingularBytesField(value: &_storage._queryPlan) }()
         case 13: try { try decoder.decodeSingularStringField(value: &_storage._schemaYaml) }()
+        case 14: try { try decoder.decodeSingularBytesField(value: &_storage._globalStatistics) }()
         default: break
         }
       }
@@ -1392,6 +1401,9 @@ nonisolated extension Cohort_V1_Task: SwiftProtobuf.Message, SwiftProtobuf._Mess
       if !_storage._schemaYaml.isEmpty {
         try visitor.visitSingularStringField(value: _storage._schemaYaml, fieldNumber: 13)
       }
+      if !_storage._globalStatistics.isEmpty {
+        try visitor.visitSingularBytesField(value: _storage._globalStatistics, fieldNumber: 14)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -1414,6 +1426,7 @@ nonisolated extension Cohort_V1_Task: SwiftProtobuf.Message, SwiftProtobuf._Mess
         if _storage._secagg != rhs_storage._secagg {return false}
         if _storage._queryPlan != rhs_storage._queryPlan {return false}
         if _storage._schemaYaml != rhs_storage._schemaYaml {return false}
+        if _storage._globalStatistics != rhs_storage._globalStatistics {return false}
         return true
       }
       if !storagesAreEqual {return false}
