@@ -92,6 +92,9 @@ struct Simulate: AsyncParsableCommand {
     @Option(name: .customLong("attack-magnitude"), help: "Attack strength: sign-flip factor (4), scale factor (100), noise standard deviation (10).")
     var attackMagnitude: Double?
 
+    @Option(help: "Two-tier aggregation: divide the sites among N regional aggregators that pass exact partial sums up (FedAvg, FedAvgM, FedProx, FedOpt; gives the flat model bit for bit).")
+    var regions: Int?
+
     @Option(name: .customLong("local-epochs"), help: "Local epochs per round (default 1 unless --local-steps).")
     var localEpochs: Int?
 
@@ -226,10 +229,21 @@ struct Simulate: AsyncParsableCommand {
             compression: try self.compression.map { text in
                 do { return try CodecSpec(parsing: text) } catch { throw ValidationError("--compression: \(error)") }
             })
-        let config = SimulationConfig(
+        var config = SimulationConfig(
             model: kind, hidden: kind == .mlp ? hidden : [], strategy: strategy, settings: settings,
             dropoutRate: self.dropout, standardize: standardize, baselines: !self.noBaselines,
             siteMaxEpsilon: self.privacy.maxEpsilon, attack: attack)
+        config.regions = self.regions
+        if let r = self.regions {
+            guard r >= 1 else { throw ValidationError("--regions must be at least 1") }
+            switch strategy {
+            case .fedAvg, .fedAvgM, .fedProx, .fedOpt: break
+            default: throw ValidationError("--regions works with fedavg, fedavgm, fedprox and the FedOpt strategies (regions pass example-weighted partial sums), not \(strategy.name)")
+            }
+            if self.privacy.dp != nil || self.compression != nil || attack != nil || self.dropout > 0 {
+                throw ValidationError("--regions does not combine with --dp, --compression, --attack or --dropout here")
+            }
+        }
         return (config, policy)
     }
 

@@ -27,6 +27,9 @@ public struct SimulationConfig: Sendable {
     /// Distributed DP: how many sites' noise shares make up the full noise (nil: the sites expected per round, or
     /// the minimum when sites drop out). A job run sets the job's minimum, as the coordinator does.
     public var noiseSites: Int?
+    /// Two-tier aggregation: the sites are divided among this many regions, each aggregating its sites exactly and
+    /// passing its partial sum up (nil: one tier). FedAvg gives the same model either way, bit for bit.
+    public var regions: Int?
 
     public init(model: ModelSpec.Kind = .logistic, hidden: [Int] = [], activation: ModelSpec.Activation = .relu,
                 strategy: StrategySpec = .fedAvg(), settings: RunSettings, dropoutRate: Double = 0,
@@ -140,7 +143,11 @@ public enum Simulation {
         let clock = ContinuousClock()
         let t0 = clock.now
         let (records, final): ([RoundRecord], RunCheckpoint<AnyServerState>)
-        if let attack = config.attack, attack.kind != .labelFlip {
+        if let regions = config.regions, regions > 1 {
+            let tiers = RegionalSites(regions: RegionalSites.assign(trainers, regions: regions), seed: config.settings.seed)
+            progress(.phase("two tiers: \(tiers.regions.count) regional aggregators pass exact partial sums up"))
+            (records, final) = try await self.federate(config: config, initial: initial, sites: tiers.siteInfos, connector: tiers, progress: progress)
+        } else if let attack = config.attack, attack.kind != .labelFlip {
             let attacking = AttackingSites(base: connector, attack: attack, attackers: Set(attackers), seed: config.settings.seed)
             (records, final) = try await self.federate(config: config, initial: initial, sites: siteInfos, connector: attacking, progress: progress)
         } else {
