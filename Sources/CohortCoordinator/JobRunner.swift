@@ -88,6 +88,12 @@ actor JobRunner {
             do throws(StrategySpecError) { try spec.strategy.validate(siteCount: sites.count) } catch {
                 throw JobFailure(message: "strategy \(spec.strategy.name): \(error.description)")
             }
+            if let settings = spec.asynchronous {
+                let finalSHA = try await self.asyncRounds(job: job.id, spec: spec, settings: settings, sites: sites, logger: logger)
+                self.finish(job.id, status: .finished, message: nil, finalSHA: finalSHA, privacy: nil)
+                await self.announceEnd(job.id, sites: sites.map(\.name), status: "finished")
+                return
+            }
             let (finalSHA, privacy) = try await StrategyOpener.open(
                 spec.strategy, privacy: spec.runSettings.privacy, noiseSites: spec.minimumSites, noise: .secure,
                 visitor: RoundsVisitor(runner: self, job: job.id, spec: spec, sites: sites, logger: logger))

@@ -76,6 +76,11 @@ actor TaskInbox {
         }
     }
 
+    /// Adds tasks to an open collection (asynchronous training hands out tasks as sites become free).
+    func add(_ newTasks: [String: OpenTask]) {
+        for (k, v) in newTasks where self.collections[v.collection] != nil { self.tasks[k] = v }
+    }
+
     /// Posts a deadline event into a collection.
     func postDeadline(_ id: UUID) {
         self.collections[id]?.yield(.deadline)

@@ -141,6 +141,20 @@ extension Cohort_V1_JobSpec {
         if let p = j.privacy { self.privacy = Cohort_V1_PrivacyConfig(p) }
         self.selection = j.selection.rawValue
         self.compression = j.compression?.description ?? ""
+        if let a = j.asynchronous {
+            var c = Cohort_V1_AsyncConfig()
+            switch a.mode {
+            case .fedBuff(let k, let lr):
+                c.mode = "fedbuff"
+                c.buffer = UInt32(k)
+                c.serverLearningRate = lr
+            case .fedAsync(let alpha):
+                c.mode = "fedasync"
+                c.alpha = alpha
+            }
+            c.maxStaleness = UInt32(a.maxStaleness)
+            self.async = c
+        }
         self.rounds = UInt32(j.rounds)
         self.fraction = j.fraction
         self.training = Cohort_V1_TrainingConfig(j.training)
@@ -194,6 +208,14 @@ extension Cohort_V1_JobSpec {
             waitForSitesSeconds: Int(self.waitForSitesSeconds), privacy: privacy)
         spec.selection = selection
         spec.compression = compression
+        if self.hasAsync {
+            let a = self.async
+            switch a.mode {
+            case "fedbuff": spec.asynchronous = AsyncJobSettings(mode: .fedBuff(bufferSize: Int(a.buffer), serverLearningRate: a.serverLearningRate), maxStaleness: Int(a.maxStaleness))
+            case "fedasync": spec.asynchronous = AsyncJobSettings(mode: .fedAsync(alpha: a.alpha), maxStaleness: Int(a.maxStaleness))
+            default: throw WireError(.invalidMessage, "unknown asynchronous mode '\(a.mode)'")
+            }
+        }
         return spec
     }
 

@@ -117,6 +117,18 @@ public struct RoundRecord: Sendable, Hashable, Codable {
     }
 }
 
+extension RoundRecord {
+    /// The record of one model version of asynchronous training: the sites whose updates it applied.
+    public static func asynchronous(
+        version: Int, sites: [String], training: [String: SiteTrainingRecord], evaluation: EvaluationAggregate?, modelSHA256: String,
+        notes: [String]? = nil
+    ) -> RoundRecord {
+        RoundRecord(round: version, participants: sites, aggregated: sites.sorted(), failures: [],
+                    trainingLoss: training.isEmpty ? nil : SiteTrainingRecord.weightedLoss(training), applied: true,
+                    evaluation: evaluation, modelSHA256: modelSHA256, notes: notes)
+    }
+}
+
 /// A site failure as recorded in a round.
 public struct SiteFailureRecord: Sendable, Hashable, Codable {
     public var site: String

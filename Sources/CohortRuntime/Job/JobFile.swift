@@ -25,6 +25,7 @@ import Yams
 /// fraction: 1.0
 /// selection: uniform                   # uniform | weighted | round-robin | availability
 /// compression: topk:0.01+q8+deflate    # optional update codec (docs/compression.md); default dense Float32
+/// async: {mode: fedbuff, buffer: 3, server_learning_rate: 1, max_staleness: 10}   # or {mode: fedasync, alpha: 0.5}
 /// training: {local_epochs: 1, batch_size: 32, optimizer: sgd, learning_rate: 0.1, momentum: 0, l2: 0, mu: 0}
 /// standardize: per-site                # per-site | none
 /// seed: 42
@@ -149,9 +150,24 @@ public struct JobFile: Sendable, Codable {
     public var privacy: Privacy?
     public var selection: String?
     public var compression: String?
+    public var async: Async?
+
+    /// `async:`: asynchronous training.
+    public struct Async: Sendable, Codable {
+        public var mode: String
+        public var buffer: Int?
+        public var serverLearningRate: Float?
+        public var alpha: Float?
+        public var maxStaleness: Int?
+        enum CodingKeys: String, CodingKey {
+            case mode, buffer, alpha
+            case serverLearningRate = "server_learning_rate"
+            case maxStaleness = "max_staleness"
+        }
+    }
 
     enum CodingKeys: String, CodingKey {
-        case name, sites, schema, label, model, strategy, rounds, fraction, training, standardize, seed, stop, privacy, selection, compression
+        case name, sites, schema, label, model, strategy, rounds, fraction, training, standardize, seed, stop, privacy, selection, compression, async
         case minSites = "min_sites"
         case roundTimeoutSeconds = "round_timeout_seconds"
         case waitForSitesSeconds = "wait_for_sites_seconds"
@@ -243,6 +259,15 @@ public struct JobFile: Sendable, Codable {
         }
         if let c = self.compression {
             do { spec.compression = try CodecSpec(parsing: c) } catch { throw bad("compression", "\(error)") }
+        }
+        if let a = self.async {
+            let mode: AsyncMode
+            switch a.mode {
+            case "fedbuff": mode = .fedBuff(bufferSize: a.buffer ?? 3, serverLearningRate: a.serverLearningRate ?? 1)
+            case "fedasync": mode = .fedAsync(alpha: a.alpha ?? 0.5)
+            default: throw bad("async.mode", "'\(a.mode)' is not fedbuff or fedasync")
+            }
+            spec.asynchronous = AsyncJobSettings(mode: mode, maxStaleness: a.maxStaleness ?? 10)
         }
         if let t = self.training {
             if t.localEpochs != nil && t.localSteps != nil { throw bad("training", "give local_epochs or local_steps, not both") }

@@ -38,6 +38,8 @@ public struct JobSpec: Sendable, Hashable, Codable {
     public var selection: SelectionPolicy = .uniform
     /// How sites encode their updates (nil: dense Float32).
     public var compression: CodecSpec?
+    /// Asynchronous training (nil: synchronous rounds). `rounds` then counts model versions.
+    public var asynchronous: AsyncJobSettings?
 
     public init(
         name: String, sites: [String] = [], minimumSites: Int = 1, model: ModelSpec.Kind = .mlp, hidden: [Int] = [64, 32],
@@ -140,6 +142,19 @@ public struct JobSpec: Sendable, Hashable, Codable {
                 throw bad("privacy.mode", "\(self.strategy.name) needs every site's update in the clear; it does not compose with central or distributed DP or secure aggregation (use local DP)")
             }
         }
+        if let a = self.asynchronous {
+            switch a.mode {
+            case .fedBuff(let k, let lr):
+                guard k >= 1 else { throw bad("async.buffer", "must be at least 1") }
+                guard lr.isFinite && lr > 0 else { throw bad("async.server_learning_rate", "must be positive") }
+            case .fedAsync(let alpha):
+                guard alpha.isFinite && alpha > 0 && alpha <= 1 else { throw bad("async.alpha", "must be in (0, 1]") }
+            }
+            guard a.maxStaleness >= 0 else { throw bad("async.max_staleness", "cannot be negative") }
+            guard case .fedAvg = self.strategy, self.privacy == nil, self.compression == nil, self.standardize != .global else {
+                throw bad("async", "asynchronous training runs FedAvg-style updates without privacy, compression or global standardisation here; drop one of them")
+            }
+        }
         if let c = self.compression {
             do { try c.validate() } catch { throw bad("compression", "\(error)") }
             if self.privacy?.secureAggregation == true {
@@ -175,5 +190,18 @@ extension TableStatistics {
         self = TableStatistics(Table(schema: schema, source: "", columns: schema.columns.map { c in
             c.role == .id || c.role == .ignore ? .text([]) : (c.type == .numeric ? .numeric([]) : .categorical([]))
         }, lines: []))
+    }
+}
+
+/// Asynchronous training of a job: sites train at their own pace; the coordinator applies updates as FedBuff or
+/// FedAsync prescribe, weighting each by its staleness.
+public struct AsyncJobSettings: Sendable, Hashable, Codable {
+    public var mode: AsyncMode
+    /// Updates computed from a model more than this many versions old are dropped.
+    public var maxStaleness: Int
+
+    public init(mode: AsyncMode, maxStaleness: Int = 10) {
+        self.mode = mode
+        self.maxStaleness = maxStaleness
     }
 }

@@ -86,28 +86,26 @@ public enum AsyncSimulation {
         let byName = Dictionary(uniqueKeysWithValues: executors.map { ($0.name, $0) })
         let slowdowns = settings.speed.slowdowns(sites: names, seed: settings.seed)
         let connector = InProcessSites(executors: executors, seed: settings.seed)
-        var global = initial
-        var version = 0
+        var server = AsyncAggregator(mode: settings.mode, maxStaleness: settings.maxStaleness, global: initial)
         var iteration = [String: Int]()
         var queue = [Pending]()
         var timeline = [TimelinePoint]()
         var completed = 0, dropped = 0, stalenessSum = 0, applied = 0
-        var buffer = ExactAccumulator(count: initial.count)
 
         func start(_ site: String, at time: Double) {
             let e = byName[site]!
             let i = iteration[site, default: 0] + 1
             iteration[site] = i
             let instructions = TrainInstructions(round: i, training: settings.training, seed: settings.seed)
-            let update = try? e.train(global: global, instructions: instructions)
+            let update = try? e.train(global: server.global, instructions: instructions)
             let work = update?.training.examplesSeen ?? e.trainingData.count
             let d = settings.speed.duration(examples: work, slowdown: slowdowns[site]!, seed: settings.seed, site: site, iteration: i)
-            queue.append(Pending(time: time + d, site: site, baseVersion: version, update: update))
+            queue.append(Pending(time: time + d, site: site, baseVersion: server.version, update: update))
         }
 
         func evaluate(at time: Double) async -> Bool {
-            let (results, _) = await connector.evaluate(round: version, sites: names, global: global)
-            let point = TimelinePoint(time: time, version: version, updates: completed, evaluation: EvaluationAggregate(results))
+            let (results, _) = await connector.evaluate(round: server.version, sites: names, global: server.global)
+            let point = TimelinePoint(time: time, version: server.version, updates: completed, evaluation: EvaluationAggregate(results))
             timeline.append(point)
             progress(point)
             if let target = settings.target, let e = point.evaluation, target.isReached(by: e.global) { return true }
@@ -117,41 +115,34 @@ public enum AsyncSimulation {
         _ = await evaluate(at: 0)
         for s in names { start(s, at: 0) }
         var now = 0.0
-        while version < settings.maxVersions, !queue.isEmpty {
+        loop: while server.version < settings.maxVersions, !queue.isEmpty {
             // The next completion in virtual time (ties: site name).
             let next = queue.indices.min { (queue[$0].time, queue[$0].site) < (queue[$1].time, queue[$1].site) }!
             let event = queue.remove(at: next)
             now = event.time
             completed += 1
-            let tau = version - event.baseVersion
-            if let u = event.update, tau <= settings.maxStaleness, u.delta.allFinite {
+            guard let u = event.update else {
+                dropped += 1
+                start(event.site, at: now)
+                continue
+            }
+            switch server.accept(u, baseVersion: event.baseVersion) {
+            case .buffered(let tau):
                 stalenessSum += tau
                 applied += 1
-                let s = AsyncSettings.stalenessWeight(tau)
-                var advanced = false
-                switch settings.mode {
-                case .fedBuff(let k, let lr):
-                    try? buffer.add(u.delta, weight: s * Double(u.exampleCount))
-                    if buffer.contributions >= k {
-                        global.flat.addScaled(buffer.weightedMean(), by: lr)
-                        buffer = ExactAccumulator(count: initial.count)
-                        advanced = true
-                    }
-                case .fedAsync(let alpha):
-                    global.flat.addScaled(u.delta, by: alpha * Float(s))
-                    advanced = true
+            case .applied(_, _, let tau):
+                stalenessSum += tau
+                applied += 1
+                if server.version % max(1, settings.evaluateEvery) == 0 || server.version == settings.maxVersions {
+                    if await evaluate(at: now) { break loop }
                 }
-                if advanced {
-                    version += 1
-                    if version % max(1, settings.evaluateEvery) == 0 || version == settings.maxVersions {
-                        if await evaluate(at: now) { break }
-                    }
-                }
-            } else {
+            case .stale, .rejected:
                 dropped += 1
             }
             start(event.site, at: now)
         }
+        let version = server.version
+        let global = server.global
         if timeline.last?.version != version { _ = await evaluate(at: now) }
         return Result(timeline: timeline, final: global, dropped: dropped,
                       meanStaleness: applied > 0 ? Double(stalenessSum) / Double(applied) : 0)

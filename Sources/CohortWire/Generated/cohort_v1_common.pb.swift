@@ -298,6 +298,16 @@ public nonisolated struct Cohort_V1_JobSpec: @unchecked Sendable {
     set {_uniqueStorage()._compression = newValue}
   }
 
+  /// asynchronous training; unset: synchronous rounds
+  public var async: Cohort_V1_AsyncConfig {
+    get {_storage._async ?? Cohort_V1_AsyncConfig()}
+    set {_uniqueStorage()._async = newValue}
+  }
+  /// Returns true if `async` has been explicitly set.
+  public var hasAsync: Bool {_storage._async != nil}
+  /// Clears the value of `async`. Subsequent reads from it will return its default value.
+  public mutating func clearAsync() {_uniqueStorage()._async = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -550,6 +560,30 @@ public nonisolated struct Cohort_V1_Failure: Sendable {
   public var code: String = String()
 
   public var message: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Cohort_V1_AsyncConfig: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// fedbuff | fedasync
+  public var mode: String = String()
+
+  /// fedbuff: updates per model version
+  public var buffer: UInt32 = 0
+
+  /// fedbuff
+  public var serverLearningRate: Float = 0
+
+  /// fedasync
+  public var alpha: Float = 0
+
+  public var maxStaleness: UInt32 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -818,7 +852,7 @@ nonisolated extension Cohort_V1_EvaluationSummary: SwiftProtobuf.Message, SwiftP
 
 nonisolated extension Cohort_V1_JobSpec: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".JobSpec"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}sites\0\u{3}min_sites\0\u{1}model\0\u{3}schema_yaml\0\u{1}label\0\u{1}standardize\0\u{1}strategy\0\u{1}rounds\0\u{1}fraction\0\u{1}training\0\u{1}seed\0\u{3}round_timeout_seconds\0\u{1}stop\0\u{3}evaluate_every\0\u{3}test_fraction\0\u{3}wait_for_sites_seconds\0\u{3}no_evaluation\0\u{1}privacy\0\u{1}selection\0\u{1}compression\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}sites\0\u{3}min_sites\0\u{1}model\0\u{3}schema_yaml\0\u{1}label\0\u{1}standardize\0\u{1}strategy\0\u{1}rounds\0\u{1}fraction\0\u{1}training\0\u{1}seed\0\u{3}round_timeout_seconds\0\u{1}stop\0\u{3}evaluate_every\0\u{3}test_fraction\0\u{3}wait_for_sites_seconds\0\u{3}no_evaluation\0\u{1}privacy\0\u{1}selection\0\u{1}compression\0\u{1}async\0")
 
   fileprivate class _StorageClass {
     var _name: String = String()
@@ -842,6 +876,7 @@ nonisolated extension Cohort_V1_JobSpec: SwiftProtobuf.Message, SwiftProtobuf._M
     var _privacy: Cohort_V1_PrivacyConfig? = nil
     var _selection: String = String()
     var _compression: String = String()
+    var _async: Cohort_V1_AsyncConfig? = nil
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -873,6 +908,7 @@ nonisolated extension Cohort_V1_JobSpec: SwiftProtobuf.Message, SwiftProtobuf._M
       _privacy = source._privacy
       _selection = source._selection
       _compression = source._compression
+      _async = source._async
     }
   }
 
@@ -912,6 +948,7 @@ nonisolated extension Cohort_V1_JobSpec: SwiftProtobuf.Message, SwiftProtobuf._M
         case 19: try { try decoder.decodeSingularMessageField(value: &_storage._privacy) }()
         case 20: try { try decoder.decodeSingularStringField(value: &_storage._selection) }()
         case 21: try { try decoder.decodeSingularStringField(value: &_storage._compression) }()
+        case 22: try { try decoder.decodeSingularMessageField(value: &_storage._async) }()
         default: break
         }
       }
@@ -987,6 +1024,9 @@ nonisolated extension Cohort_V1_JobSpec: SwiftProtobuf.Message, SwiftProtobuf._M
       if !_storage._compression.isEmpty {
         try visitor.visitSingularStringField(value: _storage._compression, fieldNumber: 21)
       }
+      try { if let v = _storage._async {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 22)
+      } }()
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -1017,6 +1057,7 @@ nonisolated extension Cohort_V1_JobSpec: SwiftProtobuf.Message, SwiftProtobuf._M
         if _storage._privacy != rhs_storage._privacy {return false}
         if _storage._selection != rhs_storage._selection {return false}
         if _storage._compression != rhs_storage._compression {return false}
+        if _storage._async != rhs_storage._async {return false}
         return true
       }
       if !storagesAreEqual {return false}
@@ -1512,6 +1553,56 @@ nonisolated extension Cohort_V1_Failure: SwiftProtobuf.Message, SwiftProtobuf._M
     if lhs.site != rhs.site {return false}
     if lhs.code != rhs.code {return false}
     if lhs.message != rhs.message {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Cohort_V1_AsyncConfig: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".AsyncConfig"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}mode\0\u{1}buffer\0\u{3}server_learning_rate\0\u{1}alpha\0\u{3}max_staleness\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.mode) }()
+      case 2: try { try decoder.decodeSingularUInt32Field(value: &self.buffer) }()
+      case 3: try { try decoder.decodeSingularFloatField(value: &self.serverLearningRate) }()
+      case 4: try { try decoder.decodeSingularFloatField(value: &self.alpha) }()
+      case 5: try { try decoder.decodeSingularUInt32Field(value: &self.maxStaleness) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.mode.isEmpty {
+      try visitor.visitSingularStringField(value: self.mode, fieldNumber: 1)
+    }
+    if self.buffer != 0 {
+      try visitor.visitSingularUInt32Field(value: self.buffer, fieldNumber: 2)
+    }
+    if self.serverLearningRate.bitPattern != 0 {
+      try visitor.visitSingularFloatField(value: self.serverLearningRate, fieldNumber: 3)
+    }
+    if self.alpha.bitPattern != 0 {
+      try visitor.visitSingularFloatField(value: self.alpha, fieldNumber: 4)
+    }
+    if self.maxStaleness != 0 {
+      try visitor.visitSingularUInt32Field(value: self.maxStaleness, fieldNumber: 5)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Cohort_V1_AsyncConfig, rhs: Cohort_V1_AsyncConfig) -> Bool {
+    if lhs.mode != rhs.mode {return false}
+    if lhs.buffer != rhs.buffer {return false}
+    if lhs.serverLearningRate != rhs.serverLearningRate {return false}
+    if lhs.alpha != rhs.alpha {return false}
+    if lhs.maxStaleness != rhs.maxStaleness {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

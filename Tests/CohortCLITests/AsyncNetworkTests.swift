@@ -1,0 +1,51 @@
+import CohortTesting
+import Foundation
+import Testing
+
+@Suite("Asynchronous training over the network (real processes)", .serialized)
+struct AsyncNetworkTests {
+    @Test("FedBuff over the network: sites of different speeds train at their own pace; a site that disconnects and comes back gets work again and its updates count",
+          .timeLimit(.minutes(6)))
+    func fedBuffWithRejoin() async throws {
+        let f = try await LoopbackFederation(sites: 3)
+        defer { f.stopAll() }
+        _ = try await f.startCoordinator()
+        var children = [String: Child]()
+        for s in f.sites { children[s] = try f.startSite(s) }
+        let versions = 60
+        let job = try f.writeJob("async", rounds: versions, minSites: 3, extra: """
+            async: {mode: fedbuff, buffer: 2, server_learning_rate: 1, max_staleness: 200}
+            """)
+        let id = try f.submit(job)
+        let rejoining = f.sites[1]
+        _ = try await f.waitForJob(id) { ($0["rounds_completed"] as? Int ?? 0) >= 8 }
+        children[rejoining]!.kill9()
+        let killedAt = (try await f.waitForJob(id) { ($0["rounds_completed"] as? Int ?? 0) >= 20 })["rounds_completed"] as? Int ?? 0
+        children[rejoining] = try f.startSite(rejoining)
+        let done = try await f.waitForJob(id, timeout: 300) { ["finished", "failed", "cancelled"].contains($0["status"] as? String ?? "") }
+        try #require(done["status"] as? String == "finished", "job ended as \(done["status"] ?? "?"): \(done["message"] ?? "")")
+        #expect(done["rounds_completed"] as? Int == versions)
+
+        let detail = try f.status(id)["rounds_detail"] as? [[String: Any]] ?? []
+        #expect(detail.count == versions)
+        var contributions = [String: Int]()
+        var rejoinedVersions = [Int]()
+        for r in detail {
+            for s in r["aggregated"] as? [String] ?? [] {
+                contributions[s, default: 0] += 1
+                if s == rejoining, let v = r["round"] as? Int, v > killedAt { rejoinedVersions.append(v) }
+            }
+        }
+        #expect(Set(contributions.keys) == Set(f.sites), "\(contributions)")
+        #expect(!rejoinedVersions.isEmpty, "the site that came back contributed nothing after version \(killedAt): \(contributions)")
+        // Sites train at their own pace: the smallest (fastest) site contributes more updates than the largest.
+        let rows = try f.sites.map { s in
+            try String(contentsOf: f.dir.path("data/\(s)_train.csv"), encoding: .utf8).split(separator: "\n").count
+        }
+        let fastest = f.sites[rows.firstIndex(of: rows.min()!)!], slowest = f.sites[rows.firstIndex(of: rows.max()!)!]
+        #expect(contributions[fastest, default: 0] > contributions[slowest, default: 0], "\(contributions), rows \(rows)")
+        // The final model is usable and evaluated.
+        let model = try f.download(id)
+        #expect(model.allSatisfy { $0.isFinite })
+    }
+}
