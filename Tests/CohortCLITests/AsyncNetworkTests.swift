@@ -12,15 +12,17 @@ struct AsyncNetworkTests {
         _ = try await f.startCoordinator()
         var children = [String: Child]()
         for s in f.sites { children[s] = try f.startSite(s) }
-        let versions = 60
+        let versions = 100
         let job = try f.writeJob("async", rounds: versions, minSites: 3, extra: """
             async: {mode: fedbuff, buffer: 2, server_learning_rate: 1, max_staleness: 200}
             """)
         let id = try f.submit(job)
         let rejoining = f.sites[1]
-        _ = try await f.waitForJob(id) { ($0["rounds_completed"] as? Int ?? 0) >= 8 }
+        let before = try await f.waitForJob(id) { ($0["rounds_completed"] as? Int ?? 0) >= 5 }
         children[rejoining]!.kill9()
-        let killedAt = (try await f.waitForJob(id) { ($0["rounds_completed"] as? Int ?? 0) >= 20 })["rounds_completed"] as? Int ?? 0
+        // The others go on without it; then it comes back (early enough to leave versions for it to contribute to).
+        let progress = before["rounds_completed"] as? Int ?? 5
+        let killedAt = (try await f.waitForJob(id) { ($0["rounds_completed"] as? Int ?? 0) >= progress + 3 })["rounds_completed"] as? Int ?? 0
         children[rejoining] = try f.startSite(rejoining)
         let done = try await f.waitForJob(id, timeout: 300) { ["finished", "failed", "cancelled"].contains($0["status"] as? String ?? "") }
         try #require(done["status"] as? String == "finished", "job ended as \(done["status"] ?? "?"): \(done["message"] ?? "")")

@@ -54,7 +54,9 @@ struct JobFileTests {
         Bad(yaml: "schema: schema.yaml\n", key: "name"),
         Bad(yaml: "name: j\nschema: schema.yaml\nrounds: 0\n", key: "rounds"),
         Bad(yaml: "name: j\nschema: schema.yaml\nsites: [a]\nmin_sites: 3\n", key: "min_sites"),
-        Bad(yaml: "name: j\nschema: schema.yaml\nstandardize: global\n", key: "standardize"),
+        Bad(yaml: "name: j\nschema: schema.yaml\nstandardize: sometimes\n", key: "standardize"),
+        Bad(yaml: "name: j\nschema: schema.yaml\nasync: {mode: fedsometimes}\n", key: "async.mode"),
+        Bad(yaml: "name: j\nschema: schema.yaml\nasync: {mode: fedbuff, buffer: 0}\n", key: "async.buffer"),
         Bad(yaml: "name: j\nschema: schema.yaml\nstop: {metric: speed, value: 1}\n", key: "stop.metric"),
     ]
 

@@ -11,7 +11,7 @@ public import CohortModel
 /// Needs `n >= 4f + 3`: ``validate(siteCount:)`` checks a federation up front, and a round with fewer updates (after
 /// dropouts) is declined with a note. Ignores example counts. Cost: one Gram matrix by GEMM (`O(n² d)`), `θ` Krum
 /// passes over it (`O(θ n² log n)`), and `O(d θ log θ)` for the coordinates; memory `O(n d)`.
-public struct Bulyan: Strategy {
+public struct Bulyan: RobustRule {
     /// `f`: the number of Byzantine sites assumed.
     public let byzantine: Int
 
@@ -34,16 +34,6 @@ public struct Bulyan: Strategy {
                 message: "Bulyan with f = \(self.byzantine) Byzantine sites needs at least \(self.minimumUpdates) sites"
                     + " (n >= 4f + 3); there are \(siteCount)")
         }
-    }
-
-    public func initialState(for global: ModelParameters) -> Int { 0 }
-
-    public func makeAggregator(for plan: RoundPlan, global: ModelParameters) -> BufferedAggregator {
-        BufferedAggregator(parameterCount: global.count, expectedSites: Set(plan.participants))
-    }
-
-    public func finishRound(global: ModelParameters, aggregator: BufferedAggregator, state: inout Int) -> ModelParameters {
-        self.completeRound(global: global, aggregator: aggregator, state: &state).global
     }
 
     public func completeRound(global: ModelParameters, aggregator: BufferedAggregator, state: inout Int) -> RoundOutcome {

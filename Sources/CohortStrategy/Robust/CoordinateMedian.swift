@@ -7,20 +7,10 @@ public import CohortModel
 /// Robust while fewer than half the updates are Byzantine; needs no estimate of their number. Ignores example
 /// counts (a Byzantine site could claim any count). Cost: `O(n log n)` per coordinate, `O(d n log n)` in all, spread
 /// over all cores; memory `O(n d)` (see ``BufferedAggregator``).
-public struct CoordinateMedian: Strategy {
+public struct CoordinateMedian: RobustRule {
     public init() {}
 
     public var name: String { "median" }
-
-    public func initialState(for global: ModelParameters) -> Int { 0 }
-
-    public func makeAggregator(for plan: RoundPlan, global: ModelParameters) -> BufferedAggregator {
-        BufferedAggregator(parameterCount: global.count, expectedSites: Set(plan.participants))
-    }
-
-    public func finishRound(global: ModelParameters, aggregator: BufferedAggregator, state: inout Int) -> ModelParameters {
-        self.completeRound(global: global, aggregator: aggregator, state: &state).global
-    }
 
     public func completeRound(global: ModelParameters, aggregator: BufferedAggregator, state: inout Int) -> RoundOutcome {
         let matrix = UpdateMatrix(aggregator.updates)

@@ -13,7 +13,7 @@ public import CohortModel
 /// scores; memory `O(n d)` (see ``BufferedAggregator``). On strongly non-IID data Krum (`m = 1`) follows one site's
 /// update each round and can lose accuracy even without attackers; Multi-Krum with `m = n - f` keeps most of
 /// FedAvg's statistical efficiency.
-public struct Krum: Strategy {
+public struct Krum: RobustRule {
     /// `f`: the number of Byzantine sites assumed.
     public let byzantine: Int
     /// `m`: updates averaged; nil means `n - f`. Krum is `m = 1`.
@@ -35,16 +35,6 @@ public struct Krum: Strategy {
     /// Updates averaged when `n` arrived.
     public func selectedCount(of n: Int) -> Int {
         max(1, min(n, self.selected ?? (n - self.byzantine)))
-    }
-
-    public func initialState(for global: ModelParameters) -> Int { 0 }
-
-    public func makeAggregator(for plan: RoundPlan, global: ModelParameters) -> BufferedAggregator {
-        BufferedAggregator(parameterCount: global.count, expectedSites: Set(plan.participants))
-    }
-
-    public func finishRound(global: ModelParameters, aggregator: BufferedAggregator, state: inout Int) -> ModelParameters {
-        self.completeRound(global: global, aggregator: aggregator, state: &state).global
     }
 
     public func completeRound(global: ModelParameters, aggregator: BufferedAggregator, state: inout Int) -> RoundOutcome {

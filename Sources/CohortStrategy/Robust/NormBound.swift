@@ -14,7 +14,7 @@ import CohortTensor
 /// Cost `O(n d)`; memory `O(n d)` here. Unlike the other robust rules, a fixed bound can be enforced at each site
 /// before secure aggregation masks the update, so norm bounding combines with secure aggregation (the median-based
 /// bound needs individual norms, which secure aggregation hides).
-public struct NormBound: Strategy {
+public struct NormBound: RobustRule {
     /// What happens to an update above the bound.
     public enum Mode: String, Sendable, Hashable, Codable, CaseIterable {
         /// Scale it down to the bound.
@@ -35,16 +35,6 @@ public struct NormBound: Strategy {
     }
 
     public var name: String { "norm-bound" }
-
-    public func initialState(for global: ModelParameters) -> Int { 0 }
-
-    public func makeAggregator(for plan: RoundPlan, global: ModelParameters) -> BufferedAggregator {
-        BufferedAggregator(parameterCount: global.count, expectedSites: Set(plan.participants))
-    }
-
-    public func finishRound(global: ModelParameters, aggregator: BufferedAggregator, state: inout Int) -> ModelParameters {
-        self.completeRound(global: global, aggregator: aggregator, state: &state).global
-    }
 
     public func completeRound(global: ModelParameters, aggregator: BufferedAggregator, state: inout Int) -> RoundOutcome {
         let matrix = UpdateMatrix(aggregator.updates)

@@ -6,7 +6,7 @@ public import CohortModel
 ///
 /// Robust while the Byzantine fraction is below β (β < 1/2). Ignores example counts. Cost `O(d n log n)`, spread
 /// over all cores; memory `O(n d)` (see ``BufferedAggregator``).
-public struct TrimmedMean: Strategy {
+public struct TrimmedMean: RobustRule {
     /// β: the fraction trimmed at each end, in `[0, 0.5)`.
     public let trimFraction: Double
 
@@ -21,16 +21,6 @@ public struct TrimmedMean: Strategy {
     /// Values trimmed at each end of a coordinate when `n` updates arrived.
     public func trimmed(of n: Int) -> Int {
         min((n - 1) / 2, Int((self.trimFraction * Double(n)).rounded(.down)))
-    }
-
-    public func initialState(for global: ModelParameters) -> Int { 0 }
-
-    public func makeAggregator(for plan: RoundPlan, global: ModelParameters) -> BufferedAggregator {
-        BufferedAggregator(parameterCount: global.count, expectedSites: Set(plan.participants))
-    }
-
-    public func finishRound(global: ModelParameters, aggregator: BufferedAggregator, state: inout Int) -> ModelParameters {
-        self.completeRound(global: global, aggregator: aggregator, state: &state).global
     }
 
     public func completeRound(global: ModelParameters, aggregator: BufferedAggregator, state: inout Int) -> RoundOutcome {
