@@ -93,7 +93,7 @@ let package = Package(
         ),
         .target(
             name: "CohortStrategy",
-            dependencies: ["CohortTensor", "CohortModel", "CohortPrivacy"],
+            dependencies: ["CohortTensor", "CohortModel", "CohortPrivacy", "CohortCompression"],
             swiftSettings: numericSettings
         ),
         .target(
@@ -125,7 +125,7 @@ let package = Package(
         .target(
             name: "CohortWire",
             dependencies: [
-                "CohortModel", "CohortStrategy", "CohortRuntime",
+                "CohortModel", "CohortStrategy", "CohortRuntime", "CohortCompression",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
@@ -136,7 +136,7 @@ let package = Package(
         .target(
             name: "CohortCoordinator",
             dependencies: [
-                "CohortTensor", "CohortModel", "CohortData", "CohortStrategy", "CohortRuntime", "CohortWire", "CohortStore", "CohortPKI",
+                "CohortTensor", "CohortModel", "CohortData", "CohortStrategy", "CohortRuntime", "CohortWire", "CohortStore", "CohortPKI", "CohortCompression",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "X509", package: "swift-certificates"),
@@ -147,7 +147,7 @@ let package = Package(
         .target(
             name: "CohortSite",
             dependencies: [
-                "CohortTensor", "CohortModel", "CohortData", "CohortStrategy", "CohortRuntime", "CohortWire", "CohortStore", "CohortPKI", "CohortPrivacy",
+                "CohortTensor", "CohortModel", "CohortData", "CohortStrategy", "CohortRuntime", "CohortWire", "CohortStore", "CohortPKI", "CohortPrivacy", "CohortCompression",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "Logging", package: "swift-log"),
@@ -156,7 +156,7 @@ let package = Package(
         ),
         .target(
             name: "CohortReport",
-            dependencies: ["CohortModel", "CohortRuntime", "CohortPrivacy"],
+            dependencies: ["CohortModel", "CohortRuntime", "CohortPrivacy", "CohortCompression"],
             swiftSettings: strictSettings
         ),
         .target(

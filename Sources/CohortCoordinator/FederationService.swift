@@ -1,6 +1,7 @@
 import CohortStore
 import CohortModel
 import CohortPKI
+import CohortRuntime
 import CohortStrategy
 import CohortWire
 import Foundation
@@ -21,7 +22,9 @@ struct FederationService: Cohort_V1_Federation.SimpleServiceProtocol {
             throw RPCError(code: .failedPrecondition, message: reason)
         }
         self.context.records.siteSeen(identity, software: request.versions.software)
+        await self.context.registry.setCodecs(site: identity.name, request.codecs)
         var r = Cohort_V1_HelloResponse()
+        r.codecs = WireProtocol.codecs
         r.versions = WireProtocol.versions(software: self.context.config.software)
         r.coordinator = self.context.config.name
         r.heartbeatSeconds = UInt32(self.context.config.heartbeatSeconds)
@@ -158,11 +161,19 @@ struct FederationService: Cohort_V1_Federation.SimpleServiceProtocol {
         _ header: Cohort_V1_UpdateHeader, rest iterator: inout RPCAsyncSequence<Cohort_V1_UpdateMessage, any Error>.AsyncIterator,
         identity: PeerIdentity, logger: Logger
     ) async throws -> Cohort_V1_Receipt {
-        var assembler: VectorAssembler
-        do { assembler = try VectorAssembler(header: header.update, limit: self.context.config.maxUpdateBytes) } catch {
+        func reject(_ error: WireError) async -> Cohort_V1_Receipt {
             self.context.records.audit(identity.name, "update.rejected", ["task": .string(header.taskID), "reason": .string(error.message)])
             _ = await self.context.inbox.deliver(header.taskID, .failure(SiteFailure(site: identity.name, code: .rejected, message: error.message)))
             return .refused(error.code.rawValue, error.message)
+        }
+        let encoded = !header.encoding.isEmpty
+        var assembler: UpdateAssembler
+        do {
+            assembler = encoded
+                ? .encoded(try ByteAssembler(header: header.update, limit: self.context.config.maxUpdateBytes, decodedLimit: self.context.config.maxUpdateBytes))
+                : .raw(try VectorAssembler(header: header.update, limit: self.context.config.maxUpdateBytes))
+        } catch {
+            return await reject(error)
         }
         do {
             while let message = try await iterator.next() {
@@ -174,9 +185,7 @@ struct FederationService: Cohort_V1_Federation.SimpleServiceProtocol {
                 await self.context.inbox.progress(header.taskID, bytes: assembler.received)
             }
         } catch let e as WireError {
-            self.context.records.audit(identity.name, "update.rejected", ["task": .string(header.taskID), "reason": .string(e.message)])
-            _ = await self.context.inbox.deliver(header.taskID, .failure(SiteFailure(site: identity.name, code: .rejected, message: e.message)))
-            return .refused(e.code.rawValue, e.message)
+            return await reject(e)
         } catch {
             // The stream broke (the site disconnected or cancelled): discard what arrived; the task stays open, so the
             // site may send the update again before the round's deadline.
@@ -188,10 +197,8 @@ struct FederationService: Cohort_V1_Federation.SimpleServiceProtocol {
         }
         // A stream that broke mid-upload throws out of the loop above: nothing half-received reaches the round.
         let delta: [Float]
-        do { delta = try assembler.finish() } catch {
-            self.context.records.audit(identity.name, "update.rejected", ["task": .string(header.taskID), "reason": .string(error.message)])
-            _ = await self.context.inbox.deliver(header.taskID, .failure(SiteFailure(site: identity.name, code: .rejected, message: error.message)))
-            return .refused(error.code.rawValue, error.message)
+        do { delta = try assembler.finish(count: Int(header.update.elementCount), site: identity.name) } catch {
+            return await reject(error)
         }
         self.context.records.audit(identity.name, "update.received",
                                    ["job": .string(header.jobID), "round": .int(Int64(header.round)), "bytes": .int(Int64(header.update.byteCount))],
@@ -207,9 +214,11 @@ struct FederationService: Cohort_V1_Federation.SimpleServiceProtocol {
             modelDelta = Array(delta[0..<(delta.count / 2)])
             controlDelta = Array(delta[(delta.count / 2)...])
         }
-        let update = SiteUpdate(site: identity.name, round: Int(header.round), delta: modelDelta, exampleCount: Int(header.exampleCount),
+        var update = SiteUpdate(site: identity.name, round: Int(header.round), delta: modelDelta, exampleCount: Int(header.exampleCount),
                                 training: TrainingSummary(steps: Int(header.steps), examplesSeen: Int(header.examplesSeen), meanLoss: header.meanLoss),
                                 controlDelta: controlDelta)
+        // The site fetched the model (and SCAFFOLD's control variate, as long as the change it returns).
+        update.transfer = TransferBytes(down: 4 * delta.count, up: Int(header.update.byteCount), upDense: 4 * delta.count)
         let receipt = await self.context.inbox.deliverUpdate(header.taskID, update)
             ?? .refused("late", "the round closed while the update was arriving; it was discarded")
         if !receipt.accepted {
@@ -257,5 +266,41 @@ extension Logger {
         var l = self
         l[metadataKey: "site"] = "\(site)"
         return l
+    }
+}
+
+/// An update arriving as raw Float32 or as an encoded (compressed) update.
+enum UpdateAssembler {
+    case raw(VectorAssembler)
+    case encoded(ByteAssembler)
+
+    var received: Int {
+        switch self {
+        case .raw(let a): a.received
+        case .encoded(let a): a.received
+        }
+    }
+
+    mutating func append(_ chunk: Data) throws(WireError) {
+        switch self {
+        case .raw(var a):
+            try a.append(chunk)
+            self = .raw(a)
+        case .encoded(var a):
+            try a.append(chunk)
+            self = .encoded(a)
+        }
+    }
+
+    /// The update's values: received whole and intact, and for an encoded update decoded to `count` values.
+    func finish(count: Int, site: String) throws(WireError) -> [Float] {
+        switch self {
+        case .raw(let a): return try a.finish()
+        case .encoded(let a):
+            let bytes = try a.finish()
+            do { return try UpdateEncoding.decode(bytes, count: count, site: site) } catch {
+                throw WireError(.invalidMessage, error.message)
+            }
+        }
     }
 }

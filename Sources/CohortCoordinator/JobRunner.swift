@@ -122,7 +122,17 @@ actor JobRunner {
         let connected = await self.context.registry.wait(timeout: .seconds(spec.waitForSitesSeconds)) { sites in
             named.isEmpty ? sites.count >= minimum : named.isSubset(of: Set(sites))
         }
-        let candidates = named.isEmpty ? connected : spec.sites.filter(connected.contains).sorted()
+        var candidates = named.isEmpty ? connected : spec.sites.filter(connected.contains).sorted()
+        var unable = [SiteFailure]()
+        if let codec = spec.compression {
+            // Negotiated at hello: a site that cannot send the job's encoding is not asked.
+            for site in candidates {
+                if let gap = WireProtocol.codecGap(codec, advertised: await self.context.registry.codecs(of: site)) {
+                    unable.append(SiteFailure(site: site, code: .refused, message: gap))
+                }
+            }
+            candidates.removeAll { s in unable.contains { $0.site == s } }
+        }
         guard candidates.count >= minimum else {
             let missing = spec.sites.filter { !connected.contains($0) }
             throw JobFailure(message: "only \(candidates.count) of the \(minimum) required sites connected within \(spec.waitForSitesSeconds) s"
@@ -140,14 +150,15 @@ actor JobRunner {
             prepared.append(SiteInfo(name: site, trainCount: train))
             return true
         }
-        for f in outcome.failures { logger.warning("site did not join", metadata: ["site": "\(f.site)", "reason": "\(f.message)"]) }
+        let refusals = unable + outcome.failures
+        for f in refusals { logger.warning("site did not join", metadata: ["site": "\(f.site)", "reason": "\(f.message)"]) }
         guard prepared.count >= minimum else {
-            let reasons = outcome.failures.sorted { $0.site < $1.site }.map { "\($0.site): \($0.message)" }.joined(separator: "; ")
+            let reasons = refusals.sorted { $0.site < $1.site }.map { "\($0.site): \($0.message)" }.joined(separator: "; ")
             throw JobFailure(message: "only \(prepared.count) of the \(minimum) required sites accepted the job. \(reasons)")
         }
         self.context.records.audit("coordinator", "job.sites", ["job": .string(jobID),
                                                                 "sites": .array(prepared.map { .string($0.name) }.sorted { "\($0)" < "\($1)" }),
-                                                                "refused": .array(outcome.failures.map { .string("\($0.site): \($0.message)") })])
+                                                                "refused": .array(refusals.map { .string("\($0.site): \($0.message)") })])
         return prepared.sorted { $0.name < $1.name }
     }
 

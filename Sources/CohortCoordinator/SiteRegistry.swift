@@ -18,6 +18,8 @@ actor SiteRegistry {
     }
 
     private var sessions: [String: Session] = [:]
+    /// Update encodings each site offered at its last hello.
+    private var codecs: [String: [String]] = [:]
     private var waiters: [UUID: (predicate: @Sendable ([String]) -> Bool, continuation: CheckedContinuation<Void, Never>)] = [:]
     private var disconnectHandlers: [@Sendable (String) async -> Void] = []
 
@@ -25,6 +27,13 @@ actor SiteRegistry {
     func onDisconnect(_ handler: @escaping @Sendable (String) async -> Void) {
         self.disconnectHandlers.append(handler)
     }
+
+    func setCodecs(site: String, _ list: [String]) {
+        self.codecs[site] = list
+    }
+
+    /// The update encodings a site offered (empty: dense only, or never said hello).
+    func codecs(of site: String) -> [String] { self.codecs[site] ?? [] }
 
     /// Adds a session and returns its id; replaces an existing session of the same site.
     func register(identity: PeerIdentity, software: String, outbound: AsyncStream<Cohort_V1_CoordinatorEvent>.Continuation) -> UUID {

@@ -1,4 +1,5 @@
 public import CohortRuntime
+import CohortCompression
 import CohortModel
 import CohortStrategy
 import Foundation
@@ -49,6 +50,9 @@ public enum ComparisonTable {
             }
             lines.append(s + ".")
         }
+        if let t = TrafficSummary(r.rounds) {
+            lines.append(t.sentence(codec: r.config.settings.compression?.description))
+        }
         if !r.refused.isEmpty { lines.append("\(r.refused.count) sites refused the job (privacy budget): \(r.refused.keys.sorted().joined(separator: ", "))") }
         return lines.joined(separator: "\n")
     }
@@ -60,5 +64,40 @@ public enum ComparisonTable {
 
     static func pad(_ s: String, _ n: Int, right: Bool) -> String {
         s.count >= n ? s : (right ? String(repeating: " ", count: n - s.count) + s : s + String(repeating: " ", count: n - s.count))
+    }
+}
+
+/// Bytes moved over a run: per round and site, sent as encoded and as they would have been dense.
+struct TrafficSummary {
+    var rounds: Int
+    var siteRounds: Int
+    var up: Int
+    var upDense: Int
+    var down: Int
+
+    init?(_ records: [RoundRecord]) {
+        let all = records.compactMap(\.traffic)
+        guard !all.isEmpty else { return nil }
+        self.rounds = all.count
+        self.siteRounds = all.reduce(0) { $0 + $1.count }
+        self.up = all.reduce(0) { $0 + $1.values.reduce(0) { $0 + $1.up } }
+        self.upDense = all.reduce(0) { $0 + $1.values.reduce(0) { $0 + $1.upDense } }
+        self.down = all.reduce(0) { $0 + $1.values.reduce(0) { $0 + $1.down } }
+    }
+
+    var upPerSiteRound: Double { Double(self.up) / Double(max(1, self.siteRounds)) }
+    var saving: Double { self.upDense > 0 ? 1 - Double(self.up) / Double(self.upDense) : 0 }
+
+    func sentence(codec: String?) -> String {
+        let base = "Traffic: \(Self.bytes(self.upPerSiteRound)) uploaded per site per round"
+        guard let codec else { return base + " (dense Float32), \(Self.bytes(Double(self.down) / Double(max(1, self.siteRounds)))) downloaded." }
+        return base + String(format: " with %@, against %@ dense: %.1f%% fewer bytes.", codec,
+                             Self.bytes(Double(self.upDense) / Double(max(1, self.siteRounds))), 100 * self.saving)
+    }
+
+    static func bytes(_ b: Double) -> String {
+        if b >= 1_048_576 { return String(format: "%.2f MiB", b / Double(1 << 20)) }
+        if b >= 1024 { return String(format: "%.1f KiB", b / Double(1 << 10)) }
+        return String(format: "%.0f B", b)
     }
 }

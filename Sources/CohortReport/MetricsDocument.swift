@@ -29,6 +29,8 @@ public struct MetricsDocument: Sendable, Codable {
         public var privacy: Privacy?
         /// Sites that refused the job (privacy budget), with their reason.
         public var refusedSites: [String: String]?
+        /// The update codec (nil: dense Float32).
+        public var compression: String?
 
         enum CodingKeys: String, CodingKey {
             case command, created, data, schema, model, strategy, rounds, fraction, dropout, standardize, seed
@@ -39,6 +41,7 @@ public struct MetricsDocument: Sendable, Codable {
             case baselineSeconds = "baseline_seconds"
             case privacy
             case refusedSites = "refused_sites"
+            case compression
         }
     }
 
@@ -75,9 +78,11 @@ public struct MetricsDocument: Sendable, Codable {
         public var modelSHA256: String
         /// ε spent up to and including this round (with differential privacy).
         public var epsilon: Double?
+        /// Bytes each aggregated site moved this round.
+        public var bytes: [String: TransferBytes]?
 
         enum CodingKeys: String, CodingKey {
-            case round, global, sites, participants, aggregated, failures, epsilon
+            case round, global, sites, participants, aggregated, failures, epsilon, bytes
             case siteMean = "site_mean"
             case trainingLoss = "training_loss"
             case modelSHA256 = "model_sha256"

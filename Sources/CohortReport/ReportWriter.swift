@@ -1,4 +1,5 @@
 public import CohortData
+import CohortCompression
 import CohortModel
 import CohortPrivacy
 public import CohortRuntime
@@ -46,13 +47,13 @@ public enum ReportWriter {
                     adaptiveClip: adaptive, delta: p.delta, epsilon: last?.epsilon ?? 0, unit: last?.unit ?? "site",
                     rdpOrder: last?.order ?? 0)
             },
-            refusedSites: r.refused.isEmpty ? nil : r.refused)
+            refusedSites: r.refused.isEmpty ? nil : r.refused, compression: r.config.settings.compression?.description)
         let rounds = r.rounds.map { rec in
             MetricsDocument.Round(
                 round: rec.round, global: rec.evaluation?.global, siteMean: rec.evaluation?.siteMean,
                 sites: rec.evaluation?.sites ?? [:], participants: rec.participants, aggregated: rec.aggregated,
                 failures: rec.failures, trainingLoss: rec.trainingLoss.flatMap { $0.isFinite ? $0 : nil },
-                modelSHA256: rec.modelSHA256, epsilon: rec.privacy?.epsilon)
+                modelSHA256: rec.modelSHA256, epsilon: rec.privacy?.epsilon, bytes: rec.traffic)
         }
         let local = r.local.map { evals in
             MetricsDocument.Local(mean: ClassificationMetrics.mean(evals.map(\.metrics)),

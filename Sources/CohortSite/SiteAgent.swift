@@ -90,6 +90,7 @@ public struct SiteAgent: Sendable {
             hello.site = self.config.name
             hello.taskKinds = self.config.policy.allowedTasks.map(\.rawValue)
             hello.modelKinds = self.config.policy.allowedModels.map(\.rawValue)
+            hello.codecs = WireProtocol.codecs
             var options = CallOptions.defaults
             options.timeout = .seconds(30)
             let welcome = try await federation.hello(hello, options: options)

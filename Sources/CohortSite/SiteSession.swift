@@ -1,3 +1,4 @@
+import CohortCompression
 import CohortData
 import CohortModel
 import CohortPKI
@@ -294,17 +295,35 @@ struct SiteSession: Sendable {
         var siteControl: [Float]?
         if task.hasControl {
             instructions.serverControl = try await self.fetchModel(task.control, job: task.jobID, layout: model.layout).flat
-            siteControl = ControlVariateFile.load(directory: self.agent.stateDirectory, job: task.jobID, before: Int(task.round), count: model.count)
+            siteControl = RoundVectorFile.control.load(directory: self.agent.stateDirectory, job: task.jobID, before: Int(task.round), count: model.count)
         }
         let result = try job.executor.train(global: model, instructions: instructions, siteControl: siteControl)
         let update = result.update
         if let newControl = result.siteControl {
             // Kept at the site, by round, so that a round the coordinator repeats after a restart starts from the
             // same control variate as the first time.
-            try ControlVariateFile.save(newControl, directory: self.agent.stateDirectory, job: task.jobID, round: Int(task.round))
+            try RoundVectorFile.control.save(newControl, directory: self.agent.stateDirectory, job: task.jobID, round: Int(task.round))
         }
-        let payload = update.controlDelta.map { update.delta + $0 } ?? update.delta
-        let ref = Cohort_V1_ModelRef(vector: payload)
+        let payload = UpdateEncoding.payload(of: update)
+        // The bytes sent: raw Float32 (chunked straight from the vector), or the job's codec with this site's
+        // error-feedback residual.
+        var encoded: [UInt8]?
+        var encoding = ""
+        if let codec = instructions.compression {
+            var residual = RoundVectorFile.residual.load(directory: self.agent.stateDirectory, job: task.jobID, before: Int(task.round),
+                                                         count: payload.count).map(ErrorFeedback.init(residual:))
+            encoded = try UpdateEncoding.encode(payload, codec: codec, residual: &residual, seed: instructions.seed,
+                                                site: self.site, round: Int(task.round)).bytes
+            if let residual {
+                try RoundVectorFile.residual.save(residual.residual, directory: self.agent.stateDirectory, job: task.jobID, round: Int(task.round))
+            }
+            encoding = codec.description
+        }
+        var ref = Cohort_V1_ModelRef(vector: payload)
+        if let encoded {
+            ref.byteCount = UInt64(encoded.count)
+            ref.sha256 = encoded.withUnsafeBytes { Safetensors.sha256Hex($0) }
+        }
         var header = Cohort_V1_UpdateHeader()
         header.protocol = WireProtocol.version
         header.site = self.site
@@ -317,18 +336,19 @@ struct SiteSession: Sendable {
         header.meanLoss = update.training.meanLoss
         header.update = ref
         header.hasControlDelta_p = update.controlDelta != nil
+        header.encoding = encoding
         let finalHeader = header
-        let delta = payload
         let ranges = chunkRanges(byteCount: Int(ref.byteCount))
+        let encodedBytes = encoded
         self.egress("update", job: task.jobID, round: Int(task.round), bytes: Int(ref.byteCount), sha256: ref.sha256,
-                    extra: ["examples": .int(Int64(update.exampleCount))])
+                    extra: ["examples": .int(Int64(update.exampleCount)), "encoding": .string(encoding.isEmpty ? "dense" : encoding)])
         let receipt = try await self.federation.submitUpdate { writer in
             var h = Cohort_V1_UpdateMessage()
             h.header = finalHeader
             try await writer.write(h)
             for r in ranges {
                 var m = Cohort_V1_UpdateMessage()
-                m.data = vectorChunk(delta, r)
+                m.data = encodedBytes.map { byteChunk($0, r) } ?? vectorChunk(payload, r)
                 try await writer.write(m)
             }
         }

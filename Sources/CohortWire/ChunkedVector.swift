@@ -69,6 +69,53 @@ public struct VectorAssembler: Sendable {
     }
 }
 
+/// Assembles an encoded (compressed) update's bytes from chunks, checking the announced size and SHA-256; the
+/// announced element count is the decoded length, checked by the decoder.
+public struct ByteAssembler: Sendable {
+    public let expected: Cohort_V1_ModelRef
+    public private(set) var bytes: [UInt8]
+    var hasher = SHA256()
+
+    /// Starts assembling, refusing encoded sizes above `limit` bytes and decoded sizes above `decodedLimit` bytes.
+    public init(header: Cohort_V1_ModelRef, limit: Int, decodedLimit: Int) throws(WireError) {
+        guard header.byteCount <= UInt64(limit) else {
+            throw WireError(.tooLarge, "transfer of \(header.byteCount) bytes exceeds the limit of \(limit) bytes")
+        }
+        guard header.elementCount <= UInt64(decodedLimit / 4) else {
+            throw WireError(.tooLarge, "an update of \(header.elementCount) values exceeds the limit of \(decodedLimit) bytes once decoded")
+        }
+        guard header.sha256.count == 64, header.sha256.allSatisfy(\.isHexDigit) else {
+            throw WireError(.invalidMessage, "header has no valid SHA-256")
+        }
+        self.expected = header
+        self.bytes = []
+        self.bytes.reserveCapacity(Int(header.byteCount))
+    }
+
+    public var received: Int { self.bytes.count }
+
+    public mutating func append(_ chunk: some Collection<UInt8>) throws(WireError) {
+        guard self.bytes.count + chunk.count <= Int(self.expected.byteCount) else {
+            throw WireError(.tooLarge, "received more than the announced \(self.expected.byteCount) bytes")
+        }
+        self.bytes.append(contentsOf: chunk)
+    }
+
+    /// The bytes, once all arrived and the SHA-256 matches.
+    public func finish() throws(WireError) -> [UInt8] {
+        guard self.bytes.count == Int(self.expected.byteCount) else {
+            throw WireError(.incomplete, "received \(self.bytes.count) of \(self.expected.byteCount) bytes")
+        }
+        var h = self.hasher
+        h.update(data: self.bytes)
+        let digest = h.finalize().map { String(format: "%02x", $0) }.joined()
+        guard digest == self.expected.sha256.lowercased() else {
+            throw WireError(.integrity, "SHA-256 \(digest) does not match the announced \(self.expected.sha256)")
+        }
+        return self.bytes
+    }
+}
+
 extension Cohort_V1_ModelRef {
     /// The reference (element count, byte count, SHA-256) of a vector.
     public init(vector: [Float]) {

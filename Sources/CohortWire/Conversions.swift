@@ -1,3 +1,4 @@
+public import CohortCompression
 public import CohortData
 public import CohortModel
 public import CohortPrivacy
@@ -139,6 +140,7 @@ extension Cohort_V1_JobSpec {
         self.strategy = Cohort_V1_StrategyConfig(j.strategy)
         if let p = j.privacy { self.privacy = Cohort_V1_PrivacyConfig(p) }
         self.selection = j.selection.rawValue
+        self.compression = j.compression?.description ?? ""
         self.rounds = UInt32(j.rounds)
         self.fraction = j.fraction
         self.training = Cohort_V1_TrainingConfig(j.training)
@@ -172,6 +174,7 @@ extension Cohort_V1_JobSpec {
         guard let selection = SelectionPolicy(rawValue: self.selection.isEmpty ? "uniform" : self.selection) else {
             throw WireError(.invalidMessage, "unknown selection policy '\(self.selection)'")
         }
+        let compression = try Self.codec(self.compression)
         var stop: MetricTarget?
         if self.hasStop && !self.stop.metric.isEmpty {
             guard let metric = MetricTarget.Metric(rawValue: self.stop.metric) else {
@@ -187,7 +190,16 @@ extension Cohort_V1_JobSpec {
             stop: stop, evaluateEvery: self.noEvaluation ? 0 : Int(max(1, self.evaluateEvery)), testFraction: self.testFraction,
             waitForSitesSeconds: Int(self.waitForSitesSeconds), privacy: privacy)
         spec.selection = selection
+        spec.compression = compression
         return spec
+    }
+
+    /// A codec spec from the wire (empty: none).
+    static func codec(_ text: String) throws(WireError) -> CodecSpec? {
+        guard !text.isEmpty else { return nil }
+        do { return try CodecSpec(parsing: text) } catch {
+            throw WireError(.invalidMessage, "unknown update compression '\(text)': \(error)")
+        }
     }
 }
 
@@ -269,6 +281,7 @@ extension Cohort_V1_TrainInstructions {
         self.round = UInt32(i.round)
         self.training = Cohort_V1_TrainingConfig(i.training)
         self.seed = i.seed
+        self.compression = i.compression?.description ?? ""
         if let p = i.updatePrivacy {
             var u = Cohort_V1_UpdatePrivacy()
             u.clip = p.clip
@@ -280,6 +293,7 @@ extension Cohort_V1_TrainInstructions {
     /// The instructions (the server control variate travels separately), checked.
     public func trainInstructions() throws(WireError) -> TrainInstructions {
         var i = TrainInstructions(round: Int(self.round), training: try self.training.trainingConfig(), seed: self.seed)
+        i.compression = try Cohort_V1_JobSpec.codec(self.compression)
         if self.hasUpdatePrivacy {
             let u = self.updatePrivacy
             guard u.clip.isFinite, u.clip > 0, u.noiseStddev.isFinite, u.noiseStddev >= 0 else {

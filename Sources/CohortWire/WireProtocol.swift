@@ -1,3 +1,5 @@
+public import CohortCompression
+
 /// Protocol constants of the Cohort wire protocol.
 public enum WireProtocol {
     /// The protocol version this build speaks.
@@ -25,5 +27,27 @@ public enum WireProtocol {
             return "protocol version \(peerProtocol)\(peerSoftware.isEmpty ? "" : " (cohort \(peerSoftware))") is newer than this side supports (\(self.minimumVersion)...\(self.version)); upgrade this side"
         }
         return nil
+    }
+}
+
+extension WireProtocol {
+    /// The update encodings this build can send and decode (advertised at hello).
+    public static let codecs = ["dense", "q8", "q4", "topk", "deflate"]
+
+    /// The encodings a codec needs from both sides.
+    public static func features(of codec: CodecSpec) -> Set<String> {
+        var f: Set<String> = ["dense"]
+        if codec.isSparse { f.insert("topk") }
+        if let q = codec.quantization { f.insert("q\(q.bits)") }
+        if codec.isLossless { f.insert("deflate") }
+        return f
+    }
+
+    /// Why a peer advertising `advertised` cannot use `codec` (nil if it can). An empty list means dense only.
+    public static func codecGap(_ codec: CodecSpec, advertised: [String]) -> String? {
+        let have = Set(advertised.isEmpty ? ["dense"] : advertised)
+        let missing = self.features(of: codec).subtracting(have)
+        guard !missing.isEmpty else { return nil }
+        return "cannot encode updates as '\(codec)' (it lacks \(missing.sorted().joined(separator: ", ")); it offers \(have.sorted().joined(separator: ", "))); upgrade it or choose another compression"
     }
 }

@@ -59,11 +59,11 @@ final class LoopbackFederation: @unchecked Sendable {  // used from one test tas
         return c
     }
 
-    func writeJob(_ name: String, rounds: Int, extra: String = "") throws -> String {
+    func writeJob(_ name: String, rounds: Int, minSites: Int? = nil, extra: String = "") throws -> String {
         let yaml = """
             name: \(name)
             sites: [\(self.sites.joined(separator: ", "))]
-            min_sites: \(self.sites.count)
+            min_sites: \(minSites ?? self.sites.count)
             schema: data/schema.yaml
             model: {kind: mlp, hidden: [16], activation: relu}
             rounds: \(rounds)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CohortCompression
 import CohortData
 import CohortModel
 import CohortReport
@@ -90,6 +91,9 @@ struct Simulate: AsyncParsableCommand {
 
     @Option(help: "Fraction of sites selected per round.")
     var fraction: Double = 1
+
+    @Option(help: "Update compression, e.g. q8, q4, topk:0.01+q8, topk:0.01+q8+deflate (docs/compression.md). Default: dense Float32.")
+    var compression: String?
 
     @Option(help: "How a round's sites are chosen: \(SelectionPolicy.names.joined(separator: ", ")).")
     var selection: String = "uniform"
@@ -194,7 +198,10 @@ struct Simulate: AsyncParsableCommand {
         }
         let settings = RunSettings(
             rounds: self.rounds, fraction: self.fraction, minimumSites: self.minSites, training: training, seed: self.seed,
-            target: self.targetAUC.map { MetricTarget(metric: .auc, value: $0) }, selection: selection)
+            target: self.targetAUC.map { MetricTarget(metric: .auc, value: $0) }, selection: selection,
+            compression: try self.compression.map { text in
+                do { return try CodecSpec(parsing: text) } catch { throw ValidationError("--compression: \(error)") }
+            })
         let config = SimulationConfig(
             model: kind, hidden: kind == .mlp ? hidden : [], strategy: strategy, settings: settings,
             dropoutRate: self.dropout, standardize: standardize, baselines: !self.noBaselines,

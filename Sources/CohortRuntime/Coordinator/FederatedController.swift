@@ -1,4 +1,5 @@
 public import CohortPrivacy
+public import CohortCompression
 public import CohortModel
 public import CohortStrategy
 public import CohortTensor
@@ -20,10 +21,13 @@ public struct RunSettings: Sendable, Hashable, Codable {
     public var privacy: PrivacySettings?
     /// How each round's participants are chosen.
     public var selection: SelectionPolicy
+    /// How sites encode their updates (nil: dense Float32).
+    public var compression: CodecSpec?
 
     public init(rounds: Int, fraction: Double = 1, minimumSites: Int = 1, training: TrainingConfig, seed: UInt64,
                 evaluateEvery: Int = 1, target: MetricTarget? = nil, privacy: PrivacySettings? = nil,
-                selection: SelectionPolicy = .uniform) {
+                selection: SelectionPolicy = .uniform, compression: CodecSpec? = nil) {
+        self.compression = compression
         self.privacy = privacy
         self.selection = selection
         self.rounds = rounds
@@ -100,9 +104,11 @@ public struct RoundRecord: Sendable, Hashable, Codable {
     public var modelSHA256: String
     /// The (ε, δ) spent up to and including this round (nil without differential privacy).
     public var privacy: PrivacyStatus?
+    /// Bytes each aggregated site's training task moved.
+    public var traffic: [String: TransferBytes]?
 
     enum CodingKeys: String, CodingKey {
-        case round, participants, aggregated, failures, applied, evaluation, privacy
+        case round, participants, aggregated, failures, applied, evaluation, privacy, traffic
         case trainingLoss = "training_loss"
         case modelSHA256 = "model_sha256"
     }
@@ -170,7 +176,8 @@ public struct FederatedController<S: Strategy>: Sendable {
             round: round, global: checkpoint.global, available: sites.sorted { $0.name < $1.name },
             fraction: self.settings.fraction, minimumSites: self.settings.minimumSites,
             training: self.settings.siteTraining, seed: self.settings.seed, selection: self.settings.selection, history: history)
-        let plan = self.strategy.configureRound(context, state: checkpoint.state)
+        var plan = self.strategy.configureRound(context, state: checkpoint.state)
+        plan.instructions.compression = self.settings.compression
         var aggregator = self.strategy.makeAggregator(for: plan, global: checkpoint.global, state: checkpoint.state)
         let failures = await connector.train(plan, global: checkpoint.global, aggregator: &aggregator)
         var next = checkpoint
@@ -185,13 +192,15 @@ public struct FederatedController<S: Strategy>: Sendable {
             let (results, _) = await connector.evaluate(round: round, sites: sites.map(\.name).sorted(), global: next.global)
             evaluation = EvaluationAggregate(results)
         }
-        let record = RoundRecord(
+        var record = RoundRecord(
             round: round, participants: plan.participants, aggregated: aggregator.acceptedSites.sorted(),
             failures: failures.sorted { $0.site < $1.site }.map(SiteFailureRecord.init),
             trainingLoss: aggregator.acceptedSites.isEmpty ? nil : SiteTrainingRecord.weightedLoss(aggregator.siteTraining),
             applied: applied, evaluation: evaluation,
             modelSHA256: Safetensors.sha256Hex(next.global.bytes),
             privacy: (tracker ?? self.privacyTracker(sites: sites))?.status(afterRounds: round))
+        let traffic = aggregator.siteTraining.compactMapValues(\.transfer)
+        record.traffic = traffic.isEmpty ? nil : traffic
         return (record, next)
     }
 

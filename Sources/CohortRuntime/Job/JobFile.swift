@@ -1,4 +1,5 @@
 public import CohortData
+import CohortCompression
 import CohortModel
 import CohortPrivacy
 import CohortStrategy
@@ -20,6 +21,7 @@ import Yams
 /// rounds: 20
 /// fraction: 1.0
 /// selection: uniform                   # uniform | weighted | round-robin | availability
+/// compression: topk:0.01+q8+deflate    # optional update codec (docs/compression.md); default dense Float32
 /// training: {local_epochs: 1, batch_size: 32, optimizer: sgd, learning_rate: 0.1, momentum: 0, l2: 0, mu: 0}
 /// standardize: per-site                # per-site | none
 /// seed: 42
@@ -130,9 +132,10 @@ public struct JobFile: Sendable, Codable {
     public var testFraction: Double?
     public var privacy: Privacy?
     public var selection: String?
+    public var compression: String?
 
     enum CodingKeys: String, CodingKey {
-        case name, sites, schema, label, model, strategy, rounds, fraction, training, standardize, seed, stop, privacy, selection
+        case name, sites, schema, label, model, strategy, rounds, fraction, training, standardize, seed, stop, privacy, selection, compression
         case minSites = "min_sites"
         case roundTimeoutSeconds = "round_timeout_seconds"
         case waitForSitesSeconds = "wait_for_sites_seconds"
@@ -214,6 +217,9 @@ public struct JobFile: Sendable, Codable {
                 throw bad("selection", "'\(sel)' is not one of \(SelectionPolicy.names.joined(separator: ", "))")
             }
             spec.selection = policy
+        }
+        if let c = self.compression {
+            do { spec.compression = try CodecSpec(parsing: c) } catch { throw bad("compression", "\(error)") }
         }
         if let t = self.training {
             if t.localEpochs != nil && t.localSteps != nil { throw bad("training", "give local_epochs or local_steps, not both") }

@@ -1,3 +1,4 @@
+public import CohortCompression
 public import CohortData
 public import CohortModel
 public import CohortStrategy
@@ -35,6 +36,8 @@ public struct JobSpec: Sendable, Hashable, Codable {
     public var privacy: PrivacySettings?
     /// How each round's participants are chosen.
     public var selection: SelectionPolicy = .uniform
+    /// How sites encode their updates (nil: dense Float32).
+    public var compression: CodecSpec?
 
     public init(
         name: String, sites: [String] = [], minimumSites: Int = 1, model: ModelSpec.Kind = .mlp, hidden: [Int] = [64, 32],
@@ -90,7 +93,7 @@ public struct JobSpec: Sendable, Hashable, Codable {
     public var runSettings: RunSettings {
         RunSettings(rounds: self.rounds, fraction: self.fraction, minimumSites: self.minimumSites, training: self.training,
                     seed: self.seed, evaluateEvery: self.evaluateEvery, target: self.stop, privacy: self.privacy,
-                    selection: self.selection)
+                    selection: self.selection, compression: self.compression)
             .applying(self.strategy)
     }
 
@@ -126,6 +129,12 @@ public struct JobSpec: Sendable, Hashable, Codable {
             do { try p.validate() } catch { throw bad("privacy", "\(error)") }
             if case .scaffold = self.strategy, p.configuration.isServerSide {
                 throw bad("privacy.mode", "SCAFFOLD cannot be combined with central or distributed DP; use local DP or another strategy")
+            }
+        }
+        if let c = self.compression {
+            do { try c.validate() } catch { throw bad("compression", "\(error)") }
+            if self.privacy?.secureAggregation == true {
+                throw bad("compression", "does not compose with secure aggregation (sites quantise on their own grids and send different entries); drop one of them")
             }
         }
         if self.standardize == .global {

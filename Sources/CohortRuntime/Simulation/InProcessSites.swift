@@ -1,3 +1,4 @@
+import CohortCompression
 public import CohortModel
 public import CohortStrategy
 public import CohortTensor
@@ -51,11 +52,31 @@ public struct InProcessSites: SiteConnector {
         }
         let known = controls
         let store = self.state
+        var residuals = [String: ErrorFeedback]()
+        if instructions.compression != nil {
+            for e in work { residuals[e.name] = await self.state.value(site: e.name, key: "compression.residual").map(ErrorFeedback.init(residual:)) }
+        }
+        let knownResiduals = residuals
         let results = await Self.boundedMap(work, concurrency: self.concurrency) { e -> Result<SiteUpdate, SiteFailure> in
             do throws(SiteFailure) {
                 let r = try e.train(global: global, instructions: instructions, siteControl: known[e.name])
                 if let c = r.siteControl { store.keep(site: e.name, key: "scaffold.control", value: c) }
-                return .success(r.update)
+                var update = r.update
+                let payload = UpdateEncoding.payload(of: update)
+                let down = 4 * (global.count + (instructions.serverControl?.count ?? 0))
+                if let codec = instructions.compression {
+                    // Encoded and decoded as over the network, so the simulated model has the same bits.
+                    var residual = knownResiduals[e.name]
+                    let encoded = try UpdateEncoding.encode(payload, codec: codec, residual: &residual, seed: instructions.seed,
+                                                            site: e.name, round: instructions.round)
+                    if let residual { store.keep(site: e.name, key: "compression.residual", value: residual.residual) }
+                    update = UpdateEncoding.replacingPayload(
+                        of: update, with: try UpdateEncoding.decode(encoded.bytes, count: payload.count, site: e.name))
+                    update.transfer = TransferBytes(down: down, up: encoded.bytes.count, upDense: 4 * payload.count)
+                } else {
+                    update.transfer = TransferBytes(down: down, up: 4 * payload.count, upDense: 4 * payload.count)
+                }
+                return .success(update)
             } catch {
                 return .failure(error)
             }

@@ -1,3 +1,4 @@
+public import CohortCompression
 public import CohortModel
 public import CohortTensor
 
@@ -24,8 +25,12 @@ public struct TrainInstructions: Sendable, Hashable, Codable {
     public var serverControl: [Float]?
     /// Distributed DP: the site clips its update and adds its share of the noise before sending it (nil: off).
     public var updatePrivacy: UpdatePrivacy?
+    /// How the site encodes its update for the upload (nil: dense Float32).
+    public var compression: CodecSpec?
 
-    public init(round: Int, training: TrainingConfig, seed: UInt64, serverControl: [Float]? = nil, updatePrivacy: UpdatePrivacy? = nil) {
+    public init(round: Int, training: TrainingConfig, seed: UInt64, serverControl: [Float]? = nil, updatePrivacy: UpdatePrivacy? = nil,
+                compression: CodecSpec? = nil) {
+        self.compression = compression
         self.round = round
         self.training = training
         self.seed = seed
@@ -65,6 +70,8 @@ public struct SiteUpdate: Sendable, Hashable {
     /// A regional aggregator's exact partial sum of its sites' weighted updates (then `delta` is empty and
     /// `exampleCount` is the region's total): merging it gives the same bits as aggregating the sites directly.
     public var partial: ExactAccumulator?
+    /// Bytes moved for this update (set by the transport).
+    public var transfer: TransferBytes?
 
     public init(site: String, round: Int, delta: [Float], exampleCount: Int, training: TrainingSummary, controlDelta: [Float]? = nil,
                 partial: ExactAccumulator? = nil) {
@@ -75,6 +82,28 @@ public struct SiteUpdate: Sendable, Hashable {
         self.training = training
         self.controlDelta = controlDelta
         self.partial = partial
+    }
+}
+
+/// Bytes a site's training task moved: the model (and control variate) it fetched, and the update it sent, with
+/// what the update would have cost as dense Float32.
+public struct TransferBytes: Sendable, Hashable, Codable {
+    /// Coordinator to site.
+    public var down: Int
+    /// Site to coordinator, as sent.
+    public var up: Int
+    /// Site to coordinator had the update been sent as dense Float32.
+    public var upDense: Int
+
+    public init(down: Int, up: Int, upDense: Int) {
+        self.down = down
+        self.up = up
+        self.upDense = upDense
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case down, up
+        case upDense = "up_dense"
     }
 }
 

@@ -40,7 +40,7 @@ public struct WeightedDeltaAggregator: UpdateAggregator {
             throw SiteFailure(site: update.site, code: .rejected, message: error.description)
         }
         self.acceptedSites.append(update.site)
-        self.siteTraining[update.site] = SiteTrainingRecord(examples: update.exampleCount, training: update.training)
+        self.siteTraining[update.site] = SiteTrainingRecord(update)
     }
 
     /// Merges a regional aggregator's exact partial sum (example weighting only: the region weighted its sites).
@@ -55,7 +55,7 @@ public struct WeightedDeltaAggregator: UpdateAggregator {
             throw SiteFailure(site: update.site, code: .rejected, message: error.description)
         }
         self.acceptedSites.append(update.site)
-        self.siteTraining[update.site] = SiteTrainingRecord(examples: update.exampleCount, training: update.training)
+        self.siteTraining[update.site] = SiteTrainingRecord(update)
     }
 
     /// The weighted mean delta.
@@ -69,10 +69,17 @@ public struct WeightedDeltaAggregator: UpdateAggregator {
 public struct SiteTrainingRecord: Sendable, Hashable, Codable {
     public var examples: Int
     public var training: TrainingSummary
+    public var transfer: TransferBytes?
 
-    public init(examples: Int, training: TrainingSummary) {
+    public init(examples: Int, training: TrainingSummary, transfer: TransferBytes? = nil) {
         self.examples = examples
         self.training = training
+        self.transfer = transfer
+    }
+
+    /// The record of an accepted update.
+    public init(_ update: SiteUpdate) {
+        self.init(examples: update.exampleCount, training: update.training, transfer: update.transfer)
     }
 
     /// Example-weighted mean loss, summed in site-name order so the result does not depend on arrival order.

@@ -35,7 +35,7 @@ public struct UniformSumAggregator: UpdateAggregator {
             throw SiteFailure(site: update.site, code: .rejected, message: error.description)
         }
         self.acceptedSites.append(update.site)
-        self.siteTraining[update.site] = SiteTrainingRecord(examples: update.exampleCount, training: update.training)
+        self.siteTraining[update.site] = SiteTrainingRecord(update)
     }
 
     /// The exact sum of the (clipped) updates.

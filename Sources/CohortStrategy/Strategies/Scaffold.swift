@@ -80,7 +80,7 @@ public struct ScaffoldAggregator: UpdateAggregator {
         self.deltas = d
         self.controlDeltas = cd
         self.acceptedSites.append(update.site)
-        self.siteTraining[update.site] = SiteTrainingRecord(examples: update.exampleCount, training: update.training)
+        self.siteTraining[update.site] = SiteTrainingRecord(update)
     }
 }
 

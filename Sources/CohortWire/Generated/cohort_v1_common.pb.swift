@@ -292,6 +292,12 @@ public nonisolated struct Cohort_V1_JobSpec: @unchecked Sendable {
     set {_uniqueStorage()._selection = newValue}
   }
 
+  /// update codec spec (e.g. "topk:0.01+q8+deflate"); empty: dense Float32
+  public var compression: String {
+    get {_storage._compression}
+    set {_uniqueStorage()._compression = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -796,7 +802,7 @@ nonisolated extension Cohort_V1_EvaluationSummary: SwiftProtobuf.Message, SwiftP
 
 nonisolated extension Cohort_V1_JobSpec: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".JobSpec"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}sites\0\u{3}min_sites\0\u{1}model\0\u{3}schema_yaml\0\u{1}label\0\u{1}standardize\0\u{1}strategy\0\u{1}rounds\0\u{1}fraction\0\u{1}training\0\u{1}seed\0\u{3}round_timeout_seconds\0\u{1}stop\0\u{3}evaluate_every\0\u{3}test_fraction\0\u{3}wait_for_sites_seconds\0\u{3}no_evaluation\0\u{1}privacy\0\u{1}selection\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}sites\0\u{3}min_sites\0\u{1}model\0\u{3}schema_yaml\0\u{1}label\0\u{1}standardize\0\u{1}strategy\0\u{1}rounds\0\u{1}fraction\0\u{1}training\0\u{1}seed\0\u{3}round_timeout_seconds\0\u{1}stop\0\u{3}evaluate_every\0\u{3}test_fraction\0\u{3}wait_for_sites_seconds\0\u{3}no_evaluation\0\u{1}privacy\0\u{1}selection\0\u{1}compression\0")
 
   fileprivate class _StorageClass {
     var _name: String = String()
@@ -819,6 +825,7 @@ nonisolated extension Cohort_V1_JobSpec: SwiftProtobuf.Message, SwiftProtobuf._M
     var _noEvaluation: Bool = false
     var _privacy: Cohort_V1_PrivacyConfig? = nil
     var _selection: String = String()
+    var _compression: String = String()
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -849,6 +856,7 @@ nonisolated extension Cohort_V1_JobSpec: SwiftProtobuf.Message, SwiftProtobuf._M
       _noEvaluation = source._noEvaluation
       _privacy = source._privacy
       _selection = source._selection
+      _compression = source._compression
     }
   }
 
@@ -887,6 +895,7 @@ nonisolated extension Cohort_V1_JobSpec: SwiftProtobuf.Message, SwiftProtobuf._M
         case 18: try { try decoder.decodeSingularBoolField(value: &_storage._noEvaluation) }()
         case 19: try { try decoder.decodeSingularMessageField(value: &_storage._privacy) }()
         case 20: try { try decoder.decodeSingularStringField(value: &_storage._selection) }()
+        case 21: try { try decoder.decodeSingularStringField(value: &_storage._compression) }()
         default: break
         }
       }
@@ -959,6 +968,9 @@ nonisolated extension Cohort_V1_JobSpec: SwiftProtobuf.Message, SwiftProtobuf._M
       if !_storage._selection.isEmpty {
         try visitor.visitSingularStringField(value: _storage._selection, fieldNumber: 20)
       }
+      if !_storage._compression.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._compression, fieldNumber: 21)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -988,6 +1000,7 @@ nonisolated extension Cohort_V1_JobSpec: SwiftProtobuf.Message, SwiftProtobuf._M
         if _storage._noEvaluation != rhs_storage._noEvaluation {return false}
         if _storage._privacy != rhs_storage._privacy {return false}
         if _storage._selection != rhs_storage._selection {return false}
+        if _storage._compression != rhs_storage._compression {return false}
         return true
       }
       if !storagesAreEqual {return false}

@@ -145,6 +145,9 @@ public nonisolated struct Cohort_V1_HelloRequest: Sendable {
   /// model kinds the site's policy allows
   public var modelKinds: [String] = []
 
+  /// update encodings the site can send: dense, q8, q4, topk, deflate (empty: dense only)
+  public var codecs: [String] = []
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -175,6 +178,9 @@ public nonisolated struct Cohort_V1_HelloResponse: Sendable {
   public var maxUpdateBytes: UInt64 = 0
 
   public var sessionID: String = String()
+
+  /// update encodings the coordinator can decode
+  public var codecs: [String] = []
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -400,6 +406,12 @@ public nonisolated struct Cohort_V1_TrainInstructions: @unchecked Sendable {
   /// Clears the value of `updatePrivacy`. Subsequent reads from it will return its default value.
   public mutating func clearUpdatePrivacy() {_uniqueStorage()._updatePrivacy = nil}
 
+  /// how to encode the update (a codec spec, e.g. "topk:0.01+q8"); empty: dense Float32
+  public var compression: String {
+    get {_storage._compression}
+    set {_uniqueStorage()._compression = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -544,6 +556,9 @@ public nonisolated struct Cohort_V1_UpdateHeader: Sendable {
 
   /// SCAFFOLD: the bytes are the model update followed by the control-variate change
   public var hasControlDelta_p: Bool = false
+
+  /// empty: raw Float32; else the codec spec of an encoded update (update.element_count
+  public var encoding: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -695,7 +710,7 @@ nonisolated extension Cohort_V1_AckStatus: SwiftProtobuf._ProtoNameProviding {
 
 nonisolated extension Cohort_V1_HelloRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".HelloRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}versions\0\u{1}site\0\u{3}task_kinds\0\u{3}model_kinds\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}versions\0\u{1}site\0\u{3}task_kinds\0\u{3}model_kinds\0\u{1}codecs\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -707,6 +722,7 @@ nonisolated extension Cohort_V1_HelloRequest: SwiftProtobuf.Message, SwiftProtob
       case 2: try { try decoder.decodeSingularStringField(value: &self.site) }()
       case 3: try { try decoder.decodeRepeatedStringField(value: &self.taskKinds) }()
       case 4: try { try decoder.decodeRepeatedStringField(value: &self.modelKinds) }()
+      case 5: try { try decoder.decodeRepeatedStringField(value: &self.codecs) }()
       default: break
       }
     }
@@ -729,6 +745,9 @@ nonisolated extension Cohort_V1_HelloRequest: SwiftProtobuf.Message, SwiftProtob
     if !self.modelKinds.isEmpty {
       try visitor.visitRepeatedStringField(value: self.modelKinds, fieldNumber: 4)
     }
+    if !self.codecs.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.codecs, fieldNumber: 5)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -737,6 +756,7 @@ nonisolated extension Cohort_V1_HelloRequest: SwiftProtobuf.Message, SwiftProtob
     if lhs.site != rhs.site {return false}
     if lhs.taskKinds != rhs.taskKinds {return false}
     if lhs.modelKinds != rhs.modelKinds {return false}
+    if lhs.codecs != rhs.codecs {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -744,7 +764,7 @@ nonisolated extension Cohort_V1_HelloRequest: SwiftProtobuf.Message, SwiftProtob
 
 nonisolated extension Cohort_V1_HelloResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".HelloResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}versions\0\u{1}coordinator\0\u{3}heartbeat_seconds\0\u{3}max_message_bytes\0\u{3}max_update_bytes\0\u{3}session_id\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}versions\0\u{1}coordinator\0\u{3}heartbeat_seconds\0\u{3}max_message_bytes\0\u{3}max_update_bytes\0\u{3}session_id\0\u{1}codecs\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -758,6 +778,7 @@ nonisolated extension Cohort_V1_HelloResponse: SwiftProtobuf.Message, SwiftProto
       case 4: try { try decoder.decodeSingularUInt64Field(value: &self.maxMessageBytes) }()
       case 5: try { try decoder.decodeSingularUInt64Field(value: &self.maxUpdateBytes) }()
       case 6: try { try decoder.decodeSingularStringField(value: &self.sessionID) }()
+      case 7: try { try decoder.decodeRepeatedStringField(value: &self.codecs) }()
       default: break
       }
     }
@@ -786,6 +807,9 @@ nonisolated extension Cohort_V1_HelloResponse: SwiftProtobuf.Message, SwiftProto
     if !self.sessionID.isEmpty {
       try visitor.visitSingularStringField(value: self.sessionID, fieldNumber: 6)
     }
+    if !self.codecs.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.codecs, fieldNumber: 7)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -796,6 +820,7 @@ nonisolated extension Cohort_V1_HelloResponse: SwiftProtobuf.Message, SwiftProto
     if lhs.maxMessageBytes != rhs.maxMessageBytes {return false}
     if lhs.maxUpdateBytes != rhs.maxUpdateBytes {return false}
     if lhs.sessionID != rhs.sessionID {return false}
+    if lhs.codecs != rhs.codecs {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1117,13 +1142,14 @@ nonisolated extension Cohort_V1_Task: SwiftProtobuf.Message, SwiftProtobuf._Mess
 
 nonisolated extension Cohort_V1_TrainInstructions: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".TrainInstructions"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}round\0\u{1}training\0\u{1}seed\0\u{3}update_privacy\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}round\0\u{1}training\0\u{1}seed\0\u{3}update_privacy\0\u{1}compression\0")
 
   fileprivate class _StorageClass {
     var _round: UInt32 = 0
     var _training: Cohort_V1_TrainingConfig? = nil
     var _seed: UInt64 = 0
     var _updatePrivacy: Cohort_V1_UpdatePrivacy? = nil
+    var _compression: String = String()
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -1138,6 +1164,7 @@ nonisolated extension Cohort_V1_TrainInstructions: SwiftProtobuf.Message, SwiftP
       _training = source._training
       _seed = source._seed
       _updatePrivacy = source._updatePrivacy
+      _compression = source._compression
     }
   }
 
@@ -1160,6 +1187,7 @@ nonisolated extension Cohort_V1_TrainInstructions: SwiftProtobuf.Message, SwiftP
         case 2: try { try decoder.decodeSingularMessageField(value: &_storage._training) }()
         case 3: try { try decoder.decodeSingularUInt64Field(value: &_storage._seed) }()
         case 4: try { try decoder.decodeSingularMessageField(value: &_storage._updatePrivacy) }()
+        case 5: try { try decoder.decodeSingularStringField(value: &_storage._compression) }()
         default: break
         }
       }
@@ -1184,6 +1212,9 @@ nonisolated extension Cohort_V1_TrainInstructions: SwiftProtobuf.Message, SwiftP
       try { if let v = _storage._updatePrivacy {
         try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
       } }()
+      if !_storage._compression.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._compression, fieldNumber: 5)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -1197,6 +1228,7 @@ nonisolated extension Cohort_V1_TrainInstructions: SwiftProtobuf.Message, SwiftP
         if _storage._training != rhs_storage._training {return false}
         if _storage._seed != rhs_storage._seed {return false}
         if _storage._updatePrivacy != rhs_storage._updatePrivacy {return false}
+        if _storage._compression != rhs_storage._compression {return false}
         return true
       }
       if !storagesAreEqual {return false}
@@ -1463,7 +1495,7 @@ nonisolated extension Cohort_V1_FetchModelRequest: SwiftProtobuf.Message, SwiftP
 
 nonisolated extension Cohort_V1_UpdateHeader: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".UpdateHeader"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}protocol\0\u{1}site\0\u{3}task_id\0\u{3}job_id\0\u{1}round\0\u{3}example_count\0\u{1}steps\0\u{3}examples_seen\0\u{3}mean_loss\0\u{1}update\0\u{3}has_control_delta\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}protocol\0\u{1}site\0\u{3}task_id\0\u{3}job_id\0\u{1}round\0\u{3}example_count\0\u{1}steps\0\u{3}examples_seen\0\u{3}mean_loss\0\u{1}update\0\u{3}has_control_delta\0\u{1}encoding\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1482,6 +1514,7 @@ nonisolated extension Cohort_V1_UpdateHeader: SwiftProtobuf.Message, SwiftProtob
       case 9: try { try decoder.decodeSingularDoubleField(value: &self.meanLoss) }()
       case 10: try { try decoder.decodeSingularMessageField(value: &self._update) }()
       case 11: try { try decoder.decodeSingularBoolField(value: &self.hasControlDelta_p) }()
+      case 12: try { try decoder.decodeSingularStringField(value: &self.encoding) }()
       default: break
       }
     }
@@ -1525,6 +1558,9 @@ nonisolated extension Cohort_V1_UpdateHeader: SwiftProtobuf.Message, SwiftProtob
     if self.hasControlDelta_p != false {
       try visitor.visitSingularBoolField(value: self.hasControlDelta_p, fieldNumber: 11)
     }
+    if !self.encoding.isEmpty {
+      try visitor.visitSingularStringField(value: self.encoding, fieldNumber: 12)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1540,6 +1576,7 @@ nonisolated extension Cohort_V1_UpdateHeader: SwiftProtobuf.Message, SwiftProtob
     if lhs.meanLoss != rhs.meanLoss {return false}
     if lhs._update != rhs._update {return false}
     if lhs.hasControlDelta_p != rhs.hasControlDelta_p {return false}
+    if lhs.encoding != rhs.encoding {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
