@@ -57,6 +57,51 @@ public enum ComparisonTable {
         return lines.joined(separator: "\n")
     }
 
+    /// The personalisation table: per site, the global model against the personal head and the fine-tuned model
+    /// (AUC and accuracy), then the mean improvement in one line.
+    public static func personalization(_ p: PersonalizationResult, sites: [SiteDescription], maximumSiteRows: Int = 60) -> String {
+        let columns = p.models
+        let nameWidth = max(12, (sites.map(\.name.count).max() ?? 4) + 1)
+        let widths = [nameWidth] + columns.flatMap { _ in [13, 7] } + [8]
+        func row(_ cols: [String]) -> String {
+            zip(cols, widths).enumerated().map { i, c in pad(c.0, c.1, right: i > 0) }.joined(separator: "  ")
+        }
+        var lines = ["Personalisation: global vs personalised models on each site's test data"
+            + (p.personalTensors.isEmpty ? "" : " (personal layers: \(p.personalTensors.joined(separator: ", ")))") + ":"]
+        lines.append(row(["site"] + columns.flatMap { [$0.0, ""] } + ["acc."]))
+        lines.append(row([""] + columns.flatMap { _ in ["auc", "acc"] } + ["gain"]))
+        let rule = String(repeating: "-", count: widths.reduce(0, +) + 2 * (widths.count - 1))
+        lines.append(rule)
+        let shown = sites.count > maximumSiteRows ? Array(sites.sorted { $0.trainCount > $1.trainCount }.prefix(maximumSiteRows)) : sites
+        for s in shown {
+            let gain = p.personalized.sites[s.name].flatMap { m in p.global.sites[s.name].map { m.accuracy - $0.accuracy } }
+            lines.append(row([s.name] + columns.flatMap { [fmt($0.1.sites[s.name]?.auc), fmt($0.1.sites[s.name]?.accuracy)] } + [signed(gain)]))
+        }
+        if shown.count < sites.count { lines.append("(\(sites.count - shown.count) smaller sites not shown; all are in metrics.csv)") }
+        lines.append(rule)
+        lines.append(row(["mean of sites"]
+            + columns.flatMap { [fmt(PersonalizationResult.siteMean($0.1, \.auc)), fmt(PersonalizationResult.siteMean($0.1, \.accuracy))] }
+            + [signed(p.meanAccuracyImprovement)]))
+        lines.append(self.personalizationSummary(p))
+        return lines.joined(separator: "\n")
+    }
+
+    /// One line: the mean improvement of the personalised models over the global one.
+    public static func personalizationSummary(_ p: PersonalizationResult) -> String {
+        var s = "Personalised (\(p.personalizedName)) vs global: \(signed(p.meanAccuracyImprovement)) mean site accuracy"
+            + " (\(fmt(PersonalizationResult.siteMean(p.personalized, \.accuracy))) vs \(fmt(PersonalizationResult.siteMean(p.global, \.accuracy))))"
+        if let a = p.meanAUCImprovement { s += ", \(signed(a)) mean site AUC" }
+        s += "; better at \(p.sitesImproved) of \(p.sitesCompared) sites"
+        if p.sitesCompared < p.global.sites.count { s += " with test data" }
+        return s + "."
+    }
+
+    /// A signed difference with three decimals, or "-".
+    static func signed(_ v: Double?) -> String {
+        guard let v, v.isFinite else { return "-" }
+        return String(format: "%+.3f", v)
+    }
+
     static func fmt(_ v: Double?) -> String {
         guard let v, v.isFinite else { return "-" }
         return String(format: "%.3f", v)

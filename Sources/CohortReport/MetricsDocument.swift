@@ -126,6 +126,56 @@ public struct MetricsDocument: Sendable, Codable {
         }
     }
 
+    /// Global versus personalised models on each site's test data (see `docs/personalization.md`).
+    public struct Personalization: Sendable, Codable {
+        public struct Improvement: Sendable, Codable {
+            /// Over the sites with test data (null: none).
+            public var accuracy: Double?
+            /// Over the sites where both AUCs are defined (null: none).
+            public var auc: Double?
+        }
+
+        public var localLayers: Int
+        public var fineTuneEpochs: Int
+        /// The tensors each site kept.
+        public var personalTensors: [String]
+        /// Which models `mean_improvement` compares with the global one: "personal head", "fine-tuned" or both.
+        public var personalized: String
+        public var global: Pooled
+        public var personalHead: Pooled?
+        public var fineTuned: Pooled?
+        /// Mean over sites of personalised minus global.
+        public var meanImprovement: Improvement
+        /// Sites whose personalised accuracy beats the global model's, of the sites compared (those with test data).
+        public var sitesImproved: Int
+        public var sitesCompared: Int
+
+        enum CodingKeys: String, CodingKey {
+            case global, personalized
+            case localLayers = "local_layers"
+            case fineTuneEpochs = "fine_tune_epochs"
+            case personalTensors = "personal_tensors"
+            case personalHead = "personal_head"
+            case fineTuned = "fine_tuned"
+            case meanImprovement = "mean_improvement"
+            case sitesImproved = "sites_improved"
+            case sitesCompared = "sites_compared"
+        }
+
+        init(_ p: PersonalizationResult) {
+            self.localLayers = p.settings.localLayers
+            self.fineTuneEpochs = p.settings.fineTuneEpochs
+            self.personalTensors = p.personalTensors
+            self.personalized = p.personalizedName
+            self.global = Pooled(p.global)
+            self.personalHead = p.personalHead.map(Pooled.init)
+            self.fineTuned = p.fineTuned.map(Pooled.init)
+            self.meanImprovement = Improvement(accuracy: p.meanAccuracyImprovement, auc: p.meanAUCImprovement)
+            self.sitesImproved = p.sitesImproved
+            self.sitesCompared = p.sitesCompared
+        }
+    }
+
     public struct Model: Sendable, Codable {
         public var file: String
         public var card: String
@@ -145,6 +195,8 @@ public struct MetricsDocument: Sendable, Codable {
     public var final: Pooled
     public var baselines: Baselines
     public var model: Model
+    /// Present when the run personalised (personal layers or fine-tuning).
+    public var personalization: Personalization?
 
     /// JSON with sorted keys.
     public func jsonData() throws -> Data {

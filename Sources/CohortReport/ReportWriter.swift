@@ -63,7 +63,8 @@ public enum ReportWriter {
             run: run, sites: r.sites, rounds: rounds, final: .init(r.final),
             baselines: .init(local: local, centralized: r.centralized.map(MetricsDocument.Pooled.init),
                              federatedWithoutPrivacy: r.nonPrivate.map(MetricsDocument.Pooled.init)),
-            model: .init(file: "model.safetensors", card: "model.card.json", sha256: modelSHA256, parameterCount: r.model.count))
+            model: .init(file: "model.safetensors", card: "model.card.json", sha256: modelSHA256, parameterCount: r.model.count),
+            personalization: r.personalization.map(MetricsDocument.Personalization.init))
     }
 
     /// One row per approach, round and scope: `approach,round,site,count,accuracy,balanced_accuracy,auc,loss,f1,brier`.
@@ -87,15 +88,13 @@ public enum ReportWriter {
             add("local", "final", "MEAN", l.mean)
             for k in l.sites.keys.sorted(by: NaturalOrder.less) { add("local", "final", k, l.sites[k]!) }
         }
-        if let p = d.baselines.federatedWithoutPrivacy {
-            add("federated-no-dp", "final", "ALL", p.global)
-            add("federated-no-dp", "final", "MEAN", p.siteMean)
-            for k in p.sites.keys.sorted(by: NaturalOrder.less) { add("federated-no-dp", "final", k, p.sites[k]!) }
-        }
-        if let c = d.baselines.centralized {
-            add("centralized", "final", "ALL", c.global)
-            add("centralized", "final", "MEAN", c.siteMean)
-            for k in c.sites.keys.sorted(by: NaturalOrder.less) { add("centralized", "final", k, c.sites[k]!) }
+        let p = d.personalization
+        for (approach, pooled) in [("federated-no-dp", d.baselines.federatedWithoutPrivacy), ("centralized", d.baselines.centralized),
+                                   ("global", p?.global), ("personal-head", p?.personalHead), ("fine-tuned", p?.fineTuned)] {
+            guard let pooled else { continue }
+            add(approach, "final", "ALL", pooled.global)
+            add(approach, "final", "MEAN", pooled.siteMean)
+            for k in pooled.sites.keys.sorted(by: NaturalOrder.less) { add(approach, "final", k, pooled.sites[k]!) }
         }
         return s
     }
@@ -131,6 +130,7 @@ public enum ReportWriter {
             localTraining: r.config.settings.training, standardize: r.config.standardize.rawValue, dataSource: federation.source)
         var metrics = ["federated_all_test_rows": r.final.global, "federated_site_mean": r.final.siteMean]
         if let c = r.centralized { metrics["centralized_site_mean"] = c.siteMean }
+        if let p = r.personalization { metrics["personalized_site_mean"] = p.personalized.siteMean }
         return ModelCard(
             model: r.spec, label: encoder.label, features: features, schema: schemaJSON, training: provenance,
             weights: .init(file: "model.safetensors", bytes: 0, sha256: "", parameterCount: r.model.count), metrics: metrics)

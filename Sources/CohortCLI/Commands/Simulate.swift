@@ -119,6 +119,12 @@ struct Simulate: AsyncParsableCommand {
     @Option(help: "FedProx proximal coefficient mu (with --strategy fedprox; default 0.01).")
     var mu: Float?
 
+    @Option(name: .customLong("personal-layers"), help: "Personal layers (FedPer): the last N dense layers stay at each site, only the rest is aggregated (docs/personalization.md).")
+    var personalLayers: Int = 0
+
+    @Option(name: .customLong("fine-tune-epochs"), help: "After the last round each site fine-tunes its model (all layers) for E epochs on its own data; the report compares global and personalised models.")
+    var fineTuneEpochs: Int = 0
+
     @Option(help: "Fraction of sites selected per round.")
     var fraction: Double = 1
 
@@ -223,12 +229,19 @@ struct Simulate: AsyncParsableCommand {
         guard let selection = SelectionPolicy(rawValue: self.selection) else {
             throw ValidationError("--selection must be one of \(SelectionPolicy.names.joined(separator: ", "))")
         }
+        let personalization = Personalization(localLayers: self.personalLayers, fineTuneEpochs: self.fineTuneEpochs)
+        do throws(PersonalizationError) {
+            try personalization.validate(layerCount: ModelSpec(kind: kind, inputCount: 1, classCount: 2, hidden: hidden).widths.count - 1,
+                                         strategy: strategy)
+        } catch {
+            throw ValidationError("\(error.field.option): \(error.message)")
+        }
         let settings = RunSettings(
             rounds: self.rounds, fraction: self.fraction, minimumSites: self.minSites, training: training, seed: self.seed,
             target: self.targetAUC.map { MetricTarget(metric: .auc, value: $0) }, selection: selection,
             compression: try self.compression.map { text in
                 do { return try CodecSpec(parsing: text) } catch { throw ValidationError("--compression: \(error)") }
-            })
+            }, personalization: personalization.isActive ? personalization : nil)
         var config = SimulationConfig(
             model: kind, hidden: kind == .mlp ? hidden : [], strategy: strategy, settings: settings,
             dropoutRate: self.dropout, standardize: standardize, baselines: !self.noBaselines,
@@ -242,6 +255,9 @@ struct Simulate: AsyncParsableCommand {
             }
             if self.privacy.dp != nil || self.compression != nil || attack != nil || self.dropout > 0 {
                 throw ValidationError("--regions does not combine with --dp, --compression, --attack or --dropout here")
+            }
+            if r > 1 && self.personalLayers > 0 {
+                throw ValidationError("--personal-layers does not combine with --regions yet (regional sites keep no personal layers); drop one of them")
             }
         }
         return (config, policy)
@@ -363,6 +379,10 @@ struct Simulate: AsyncParsableCommand {
         if !self.quiet {
             Console.line("")
             Console.line(ComparisonTable.render(result))
+            if let p = result.personalization {
+                Console.line("")
+                Console.line(ComparisonTable.personalization(p, sites: result.sites))
+            }
             Console.line("")
             Console.line("Wrote \(written.map { self.out + "/" + $0 }.joined(separator: ", "))")
             Console.line(String(format: "Federated training took %.1f s, baselines %.1f s.", result.federatedSeconds, result.baselineSeconds))

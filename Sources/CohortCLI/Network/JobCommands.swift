@@ -25,6 +25,11 @@ struct Job: AsyncParsableCommand {
                 Console.error("\(error)")
                 throw ExitCode(2)
             }
+            if spec.personalization != nil {
+                // The wire protocol does not carry personalisation yet; a site would silently train the whole model.
+                Console.error("\(self.file): personalization: runs in simulation only for now (cohort simulate --personal-layers N --fine-tune-epochs E); remove it to submit the job")
+                throw ExitCode(2)
+            }
             let info = try await AdminConnection.with(kit: self.kit) { try await $0.submit(spec) }
             if self.json { print(JobPrinting.json(info)) } else { print("Submitted \(info.id) (\(info.name)): \(info.status)") }
             if self.wait { try await JobPrinting.follow(info.id, kit: self.kit) }

@@ -23,10 +23,13 @@ public struct RunSettings: Sendable, Hashable, Codable {
     public var selection: SelectionPolicy
     /// How sites encode their updates (nil: dense Float32).
     public var compression: CodecSpec?
+    /// Personal layers and fine-tuning (nil: none); the round loop uses the personal layers, fine-tuning runs after it.
+    public var personalization: Personalization?
 
     public init(rounds: Int, fraction: Double = 1, minimumSites: Int = 1, training: TrainingConfig, seed: UInt64,
                 evaluateEvery: Int = 1, target: MetricTarget? = nil, privacy: PrivacySettings? = nil,
-                selection: SelectionPolicy = .uniform, compression: CodecSpec? = nil) {
+                selection: SelectionPolicy = .uniform, compression: CodecSpec? = nil, personalization: Personalization? = nil) {
+        self.personalization = personalization
         self.compression = compression
         self.privacy = privacy
         self.selection = selection
@@ -193,6 +196,8 @@ public struct FederatedController<S: Strategy>: Sendable {
             training: self.settings.siteTraining, seed: self.settings.seed, selection: self.settings.selection, history: history)
         var plan = self.strategy.configureRound(context, state: checkpoint.state)
         plan.instructions.compression = self.settings.compression
+        let personal = self.settings.personalization?.personalTensors(in: checkpoint.global.layout) ?? []
+        if !personal.isEmpty { plan.instructions.personalTensors = personal }
         var aggregator = self.strategy.makeAggregator(for: plan, global: checkpoint.global, state: checkpoint.state)
         let failures = await connector.train(plan, global: checkpoint.global, aggregator: &aggregator)
         var next = checkpoint
@@ -208,6 +213,10 @@ public struct FederatedController<S: Strategy>: Sendable {
             }
             applied = o.isApplied
             outcome = o
+        }
+        if !personal.isEmpty, let ranges = next.global.layout.ranges(of: personal) {
+            // The global head never changes: sites send zeros there, and whatever a rule or its noise put there is undone.
+            next.global.replaceValues(in: ranges, with: checkpoint.global.values(in: ranges))
         }
         let excluded = Set(outcome?.excluded.map(\.site) ?? [])
         var evaluation: EvaluationAggregate?

@@ -41,6 +41,9 @@ import Yams
 ///   delta: 1e-5
 ///   adaptive_clip: {target_quantile: 0.5, learning_rate: 0.2}   # central only
 ///   secure_aggregation: false
+/// personalization:                     # optional (docs/personalization.md); simulation only for now
+///   local_layers: 1                    # the last N dense layers stay at each site (FedPer); 0: share all
+///   fine_tune_epochs: 2                # after the last round each site fine-tunes all layers locally
 /// ```
 public struct JobFile: Sendable, Codable {
     public struct Model: Sendable, Codable {
@@ -125,6 +128,15 @@ public struct JobFile: Sendable, Codable {
         }
     }
 
+    public struct Personalization: Sendable, Codable {
+        public var localLayers: Int?
+        public var fineTuneEpochs: Int?
+        enum CodingKeys: String, CodingKey {
+            case localLayers = "local_layers"
+            case fineTuneEpochs = "fine_tune_epochs"
+        }
+    }
+
     public struct Stop: Sendable, Codable {
         public var metric: String
         public var value: Double
@@ -166,8 +178,11 @@ public struct JobFile: Sendable, Codable {
         }
     }
 
+    public var personalization: Personalization?
+
     enum CodingKeys: String, CodingKey {
         case name, sites, schema, label, model, strategy, rounds, fraction, training, standardize, seed, stop, privacy, selection, compression, async
+        case personalization
         case minSites = "min_sites"
         case roundTimeoutSeconds = "round_timeout_seconds"
         case waitForSitesSeconds = "wait_for_sites_seconds"
@@ -299,6 +314,11 @@ public struct JobFile: Sendable, Codable {
             spec.stop = MetricTarget(metric: metric, value: s.value)
         }
         spec.evaluateEvery = self.evaluateEvery ?? spec.evaluateEvery
+        if let p = self.personalization {
+            let settings = CohortRuntime.Personalization(localLayers: p.localLayers ?? 0, fineTuneEpochs: p.fineTuneEpochs ?? 0)
+            // Zeros mean no personalisation (the job is plain FedAvg, bit for bit); anything else is validated.
+            spec.personalization = settings == CohortRuntime.Personalization() ? nil : settings
+        }
         spec.testFraction = self.testFraction ?? spec.testFraction
         if let p = self.privacy {
             do {

@@ -40,6 +40,8 @@ public struct JobSpec: Sendable, Hashable, Codable {
     public var compression: CodecSpec?
     /// Asynchronous training (nil: synchronous rounds). `rounds` then counts model versions.
     public var asynchronous: AsyncJobSettings?
+    /// Personal layers and local fine-tuning (nil: none; simulation only for now, see `docs/personalization.md`).
+    public var personalization: Personalization?
 
     public init(
         name: String, sites: [String] = [], minimumSites: Int = 1, model: ModelSpec.Kind = .mlp, hidden: [Int] = [64, 32],
@@ -95,7 +97,7 @@ public struct JobSpec: Sendable, Hashable, Codable {
     public var runSettings: RunSettings {
         RunSettings(rounds: self.rounds, fraction: self.fraction, minimumSites: self.minimumSites, training: self.training,
                     seed: self.seed, evaluateEvery: self.evaluateEvery, target: self.stop, privacy: self.privacy,
-                    selection: self.selection, compression: self.compression)
+                    selection: self.selection, compression: self.compression, personalization: self.personalization)
             .applying(self.strategy)
     }
 
@@ -161,10 +163,19 @@ public struct JobSpec: Sendable, Hashable, Codable {
                 throw bad("compression", "does not compose with secure aggregation (sites quantise on their own grids and send different entries); drop one of them")
             }
         }
-        do { _ = try self.modelSpec() } catch let e as DataError {
+        let spec: ModelSpec
+        do { spec = try self.modelSpec() } catch let e as DataError {
             throw bad("schema", e.description)
         } catch let e as ModelError {
             throw bad("model", e.description)
+        }
+        if let p = self.personalization {
+            do throws(PersonalizationError) { try p.validate(layerCount: spec.widths.count - 1, strategy: self.strategy) } catch {
+                throw bad("personalization.\(error.field.rawValue)", error.message)
+            }
+            if self.asynchronous != nil {
+                throw bad("personalization", "does not combine with asynchronous training yet (async: ...); drop one of them")
+            }
         }
     }
 }

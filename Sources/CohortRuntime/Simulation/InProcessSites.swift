@@ -14,8 +14,14 @@ public struct InProcessSites: SiteConnector {
     public let seed: UInt64
     /// Maximum concurrently running site tasks.
     public let concurrency: Int
-    /// What each virtual site keeps between rounds (SCAFFOLD's control variates).
+    /// What each virtual site keeps between rounds (SCAFFOLD's control variates, compression residuals, personal
+    /// layers).
     public let state = SiteStateStore()
+    /// The job's personal tensors (FedPer): each site evaluates the global model with its own values of them.
+    public var personalTensors: [String] = []
+
+    /// The state-store key of a site's personal layers.
+    public static let personalHeadKey = "personal.head"
 
     public init(executors: [SiteExecutor], dropoutRate: Double = 0, seed: UInt64, concurrency: Int = ProcessorCount.active) {
         self.executors = Dictionary(uniqueKeysWithValues: executors.map { ($0.name, $0) })
@@ -78,11 +84,17 @@ public struct InProcessSites: SiteConnector {
             for e in work { residuals[e.name] = await self.state.value(site: e.name, key: "compression.residual").map(ErrorFeedback.init(residual:)) }
         }
         let knownResiduals = residuals
+        var heads = [String: [Float]]()
+        if instructions.personalTensors != nil {
+            for e in work { heads[e.name] = await self.state.value(site: e.name, key: Self.personalHeadKey) }
+        }
+        let knownHeads = heads
         var masked = [SiteUpdate]()
         let results = await Self.boundedMap(work, concurrency: self.concurrency) { e -> Result<SiteUpdate, SiteFailure> in
             do throws(SiteFailure) {
-                let r = try e.train(global: global, instructions: instructions, siteControl: known[e.name])
+                let r = try e.train(global: global, instructions: instructions, siteControl: known[e.name], personalHead: knownHeads[e.name])
                 if let c = r.siteControl { store.keep(site: e.name, key: "scaffold.control", value: c) }
+                if let h = r.personalHead { store.keep(site: e.name, key: Self.personalHeadKey, value: h) }
                 var update = r.update
                 let payload = UpdateEncoding.payload(of: update)
                 let down = 4 * (global.count + (instructions.serverControl?.count ?? 0))
@@ -120,10 +132,58 @@ public struct InProcessSites: SiteConnector {
     }
 
     public func evaluate(round: Int, sites: [String], global: ModelParameters) async -> (results: [SiteEvaluation], failures: [SiteFailure]) {
-        let work = sites.compactMap { self.executors[$0] }
+        let models = await self.personalModels(sites: sites, global: global)
         var out = [SiteEvaluation]()
-        await Self.boundedMap(work, concurrency: self.concurrency) { e in e.evaluate(global) } each: { out.append($0) }
-        return (out, [])
+        var failures = [SiteFailure]()
+        await Self.boundedMap(models, concurrency: self.concurrency) { item in item.1.map { item.0.evaluate($0) } } each: {
+            switch $0 {
+            case .success(let r): out.append(r)
+            case .failure(let f): failures.append(f)
+            }
+        }
+        return (out, failures)
+    }
+
+    /// Each site's model: the global model with the site's own personal layers (the global model itself without
+    /// personal tensors).
+    func personalModels(sites: [String], global: ModelParameters) async -> [(SiteExecutor, Result<ModelParameters, SiteFailure>)] {
+        var out = [(SiteExecutor, Result<ModelParameters, SiteFailure>)]()
+        for e in sites.compactMap({ self.executors[$0] }) {
+            guard !self.personalTensors.isEmpty else {
+                out.append((e, .success(global)))
+                continue
+            }
+            let head = await self.state.value(site: e.name, key: Self.personalHeadKey)
+            do throws(SiteFailure) {
+                out.append((e, .success(try e.personalized(global, personalTensors: self.personalTensors, head: head))))
+            } catch {
+                out.append((e, .failure(error)))
+            }
+        }
+        return out
+    }
+
+    /// After federation: every site's personalised model (its own head on the global body), fine-tuned on its
+    /// training data for `fineTuneEpochs` epochs when positive, evaluated on its test data.
+    ///
+    /// - Returns: the evaluations of the models before fine-tuning (nil without personal tensors) and after it (nil
+    ///   without fine-tuning).
+    public func personalize(
+        sites: [String], global: ModelParameters, fineTuneEpochs: Int, training: TrainingConfig, seed: UInt64
+    ) async -> (personalHead: [SiteEvaluation]?, fineTuned: [SiteEvaluation]?) {
+        let models = await self.personalModels(sites: sites, global: global)
+        var heads = [SiteEvaluation](), tuned = [SiteEvaluation]()
+        await Self.boundedMap(models, concurrency: self.concurrency) { item -> (SiteEvaluation, SiteEvaluation?)? in
+            guard case (let e, .success(let m)) = item else { return nil }
+            let tuned = fineTuneEpochs > 0 ? e.evaluate(e.fineTune(m, epochs: fineTuneEpochs, training: training, seed: seed)) : nil
+            return (e.evaluate(m), tuned)
+        } each: {
+            guard let (h, t) = $0 else { return }
+            heads.append(h)
+            if let t { tuned.append(t) }
+        }
+        return (self.personalTensors.isEmpty ? nil : heads.sorted { $0.site < $1.site },
+                fineTuneEpochs > 0 ? tuned.sorted { $0.site < $1.site } : nil)
     }
 
     /// Runs `body` over `items` with at most `concurrency` tasks in flight, handing each result to `each` on the

@@ -98,6 +98,8 @@ public struct SimulationResult: Sendable {
     public var baselineSeconds: Double
     /// The attacking sites (empty without an attack).
     public var attackers: [String] = []
+    /// Global versus personalised models at each site (nil without personalisation).
+    public var personalization: PersonalizationResult?
 }
 
 /// A federation simulated in one process: the same controller, strategy and site executor as a deployment, with
@@ -135,11 +137,33 @@ public enum Simulation {
             guard config.attack?.kind == .labelFlip, attackers.contains(e.name) else { return e }
             return SiteExecutor(name: e.name, network: e.network, train: AttackSpec.flippingLabels(e.trainingData), test: e.testData)
         }
-        let connector = InProcessSites(executors: trainers, dropoutRate: config.dropoutRate, seed: config.settings.seed)
+        try config.settings.personalization?.validate(layerCount: network.layerCount, strategy: config.strategy)
+        let personalization = config.settings.personalization.flatMap { $0.isActive ? $0 : nil }
+        let personal = personalization?.personalTensors(in: network.layout) ?? []
+        if !personal.isEmpty, let regions = config.regions, regions > 1 {
+            throw PersonalizationError(field: .localLayers, message: "does not combine with two-tier aggregation (regions) yet; drop one of them")
+        }
+        // Every federated run gets fresh sites: what a site keeps between rounds belongs to one run.
+        func freshSites(personal: [String]) -> InProcessSites {
+            var sites = InProcessSites(executors: trainers, dropoutRate: config.dropoutRate, seed: config.settings.seed)
+            sites.personalTensors = personal
+            return sites
+        }
+        func federate(_ config: SimulationConfig, on connector: InProcessSites, progress: @escaping @Sendable (SimulationEvent) -> Void = { _ in })
+            async throws -> (records: [RoundRecord], final: RunCheckpoint<AnyServerState>)
+        {
+            guard let attack = config.attack, attack.kind != .labelFlip else {
+                return try await self.federate(config: config, initial: initial, sites: siteInfos, connector: connector, progress: progress)
+            }
+            let attacking = AttackingSites(base: connector, attack: attack, attackers: Set(attackers), seed: config.settings.seed)
+            return try await self.federate(config: config, initial: initial, sites: siteInfos, connector: attacking, progress: progress)
+        }
+        let connector = freshSites(personal: personal)
 
         let dp = config.settings.privacy.map { ", \($0.modeName) DP z = \($0.configuration.noiseMultiplier)" } ?? ""
         let attackNote = config.attack.map { ", attack: \($0) (\(attackers.joined(separator: ", ")))" } ?? ""
-        progress(.phase("federated training (\(config.strategy)\(dp), \(encodedSites.count) sites, \(config.settings.rounds) rounds\(attackNote))"))
+        let personalNote = personal.isEmpty ? "" : ", personal layers: \(personal.joined(separator: ", "))"
+        progress(.phase("federated training (\(config.strategy)\(dp), \(encodedSites.count) sites, \(config.settings.rounds) rounds\(attackNote)\(personalNote))"))
         let clock = ContinuousClock()
         let t0 = clock.now
         let (records, final): ([RoundRecord], RunCheckpoint<AnyServerState>)
@@ -147,11 +171,8 @@ public enum Simulation {
             let tiers = RegionalSites(regions: RegionalSites.assign(trainers, regions: regions), seed: config.settings.seed)
             progress(.phase("two tiers: \(tiers.regions.count) regional aggregators pass exact partial sums up"))
             (records, final) = try await self.federate(config: config, initial: initial, sites: tiers.siteInfos, connector: tiers, progress: progress)
-        } else if let attack = config.attack, attack.kind != .labelFlip {
-            let attacking = AttackingSites(base: connector, attack: attack, attackers: Set(attackers), seed: config.settings.seed)
-            (records, final) = try await self.federate(config: config, initial: initial, sites: siteInfos, connector: attacking, progress: progress)
         } else {
-            (records, final) = try await self.federate(config: config, initial: initial, sites: siteInfos, connector: connector, progress: progress)
+            (records, final) = try await federate(config, on: connector, progress: progress)
         }
         let federatedSeconds = (clock.now - t0).seconds
         let finalEval = await connector.evaluate(round: final.round, sites: siteInfos.map(\.name), global: final.global)
@@ -167,8 +188,35 @@ public enum Simulation {
             progress(.phase("baseline: the same federation without differential privacy"))
             var plain = config
             plain.settings.privacy = nil
-            let (_, plainFinal) = try await self.federate(config: plain, initial: initial, sites: siteInfos, connector: connector)
-            nonPrivate = EvaluationAggregate(await connector.evaluate(round: plainFinal.round, sites: siteInfos.map(\.name), global: plainFinal.global).results)
+            let plainSites = freshSites(personal: personal)
+            let (_, plainFinal) = try await self.federate(config: plain, initial: initial, sites: siteInfos, connector: plainSites)
+            nonPrivate = EvaluationAggregate(await plainSites.evaluate(round: plainFinal.round, sites: siteInfos.map(\.name), global: plainFinal.global).results)
+        }
+        var personalized: PersonalizationResult?
+        if let p = personalization {
+            var global = finalAggregate
+            if !personal.isEmpty {
+                // The global model to compare with: the same federation sharing every layer.
+                progress(.phase("personalisation: the same federation without personal layers (the global model)"))
+                var shared = config
+                shared.settings.personalization = nil
+                let sharedSites = freshSites(personal: [])
+                let (_, sharedFinal) = try await federate(shared, on: sharedSites)
+                let evaluations = await sharedSites.evaluate(round: sharedFinal.round, sites: siteInfos.map(\.name), global: sharedFinal.global)
+                guard let g = EvaluationAggregate(evaluations.results) else {
+                    throw DataError(.federation, "no site could evaluate the global model without personal layers")
+                }
+                global = g
+            }
+            if p.fineTuneEpochs > 0 {
+                progress(.phase("personalisation: each site fine-tunes its model for \(p.fineTuneEpochs) epoch\(p.fineTuneEpochs == 1 ? "" : "s")"))
+            }
+            let (heads, tuned) = await connector.personalize(
+                sites: siteInfos.map(\.name), global: final.global, fineTuneEpochs: p.fineTuneEpochs,
+                training: config.settings.training, seed: config.settings.seed)
+            personalized = PersonalizationResult(
+                settings: p, personalTensors: personal, global: global, personalHead: heads.flatMap(EvaluationAggregate.init),
+                fineTuned: tuned.flatMap(EvaluationAggregate.init))
         }
         if config.baselines {
             let budget = config.settings.training.budget.repeated(config.settings.rounds)
@@ -196,7 +244,7 @@ public enum Simulation {
             local: local, centralized: central.flatMap { EvaluationAggregate($0.evaluations) },
             nonPrivate: nonPrivate, refused: refused, centralizedModel: central?.model, sharedEncoder: shared,
             encoders: Dictionary(uniqueKeysWithValues: encodedSites.map { ($0.name, $0.encoder) }),
-            federatedSeconds: federatedSeconds, baselineSeconds: baselineSeconds, attackers: attackers)
+            federatedSeconds: federatedSeconds, baselineSeconds: baselineSeconds, attackers: attackers, personalization: personalized)
     }
 
     /// The sites whose privacy budget the job would exceed, with the reason (the ledger's words).

@@ -42,11 +42,16 @@ public struct SiteExecutor: Sendable {
     }
 
     /// Trains locally from `global`; with SCAFFOLD instructions also corrects every gradient by `c - c_i` and
-    /// returns the site's new control variate (the caller keeps it at the site for the next round).
+    /// returns the site's new control variate (the caller keeps it at the site for the next round). With personal
+    /// tensors (``TrainInstructions/personalTensors``) it trains from the site's own head instead of the global one,
+    /// returns the trained head for the caller to keep, and sends zeros in the head's place.
     ///
-    /// - Parameter siteControl: The site's control variate `c_i` from its previous round (nil: zeros).
-    public func train(global: ModelParameters, instructions: TrainInstructions, siteControl: [Float]?) throws(SiteFailure)
-        -> (update: SiteUpdate, siteControl: [Float]?)
+    /// - Parameters:
+    ///   - siteControl: The site's control variate `c_i` from its previous round (nil: zeros).
+    ///   - personalHead: The site's personal tensors from its previous round, concatenated in layout order (nil:
+    ///     none yet, start from the global model's).
+    public func train(global: ModelParameters, instructions: TrainInstructions, siteControl: [Float]?, personalHead: [Float]? = nil)
+        throws(SiteFailure) -> (update: SiteUpdate, siteControl: [Float]?, personalHead: [Float]?)
     {
         guard global.layout == self.network.layout else {
             throw SiteFailure(site: self.name, code: .failed,
@@ -67,18 +72,24 @@ public struct SiteExecutor: Sendable {
             ci = siteControl ?? [Float](repeating: 0, count: global.count)
             correction = ScaffoldSite.correction(server: c, site: ci)
         }
-        var local = global
+        let head = try self.personalRanges(instructions.personalTensors, in: global.layout)
+        if !head.isEmpty, instructions.serverControl != nil {
+            throw SiteFailure(site: self.name, code: .failed, message: "personal layers do not combine with SCAFFOLD's control variates")
+        }
+        // With personal layers the site starts from the global body and its own head; FedProx anchors there too.
+        let start = try self.personalized(global, head: personalHead, ranges: head)
+        var local = start
         var rng = Self.trainingRandomness(seed: instructions.seed, site: self.name, round: instructions.round)
         let summary: TrainingSummary
         switch self.noise {
         case .secure:
             var noise = SecureGaussianSource()
             summary = Trainer.train(self.network, parameters: &local, on: self.trainingData, config: instructions.training,
-                                    rng: &rng, noise: &noise, anchor: global, correction: correction)
+                                    rng: &rng, noise: &noise, anchor: start, correction: correction)
         case .seeded:
             var noise = RandomSource(seed: instructions.seed).derived("noise", self.name, String(instructions.round))
             summary = Trainer.train(self.network, parameters: &local, on: self.trainingData, config: instructions.training,
-                                    rng: &rng, noise: &noise, anchor: global, correction: correction)
+                                    rng: &rng, noise: &noise, anchor: start, correction: correction)
         }
         guard local.flat.allFinite else {
             throw SiteFailure(site: self.name, code: .failed,
@@ -92,8 +103,10 @@ public struct SiteExecutor: Sendable {
             newControl = r.newControl
             controlDelta = r.controlDelta
         }
+        let newHead = head.isEmpty ? nil : local.values(in: head)
         // The delta is computed in place: a site holds the global model and one working copy, not three models.
         local.flat.addScaled(global.flat, by: -1)
+        Self.zero(head, in: &local.flat)
         if let privacy = instructions.updatePrivacy {
             // Distributed DP, applied before the update leaves the site: clip, then this site's share of the noise.
             _ = L2Clipping.clip(&local.flat, to: Float(privacy.clip))
@@ -105,10 +118,62 @@ public struct SiteExecutor: Sendable {
                 var source = RandomSource(seed: instructions.seed).derived("update-noise", self.name, String(instructions.round))
                 local.flat.addGaussianNoise(standardDeviation: privacy.noiseStandardDeviation, from: &source)
             }
+            // The noise protects the body; the head's entries stay exactly zero.
+            Self.zero(head, in: &local.flat)
         }
         let update = SiteUpdate(site: self.name, round: instructions.round, delta: local.flat,
                                 exampleCount: self.trainingData.count, training: summary, controlDelta: controlDelta)
-        return (update, newControl)
+        return (update, newControl, newHead)
+    }
+
+    /// The flat ranges of a round's personal tensors (empty when none).
+    func personalRanges(_ names: [String]?, in layout: ParameterLayout) throws(SiteFailure) -> [Range<Int>] {
+        guard let names, !names.isEmpty else { return [] }
+        guard let ranges = layout.ranges(of: names) else {
+            throw SiteFailure(site: self.name, code: .failed,
+                              message: "the personal tensors \(names.joined(separator: ", ")) are not all in this site's model")
+        }
+        return ranges
+    }
+
+    /// `global` with the site's own head in `ranges` (unchanged when the site has no head yet).
+    func personalized(_ global: ModelParameters, head: [Float]?, ranges: [Range<Int>]) throws(SiteFailure) -> ModelParameters {
+        guard let head, !ranges.isEmpty else { return global }
+        guard head.count == ranges.reduce(0, { $0 + $1.count }) else {
+            throw SiteFailure(site: self.name, code: .failed, message: "the site's stored personal layers do not match the model (\(head.count) values)")
+        }
+        var model = global
+        model.replaceValues(in: ranges, with: head)
+        return model
+    }
+
+    static func zero(_ ranges: [Range<Int>], in values: inout [Float]) {
+        for r in ranges { values.replaceSubrange(r, with: repeatElement(0, count: r.count)) }
+    }
+
+    /// The site's personalised model: `global` with the site's own values of `personalTensors` (`global` itself
+    /// without personal tensors or before the site kept a head).
+    public func personalized(_ global: ModelParameters, personalTensors: [String], head: [Float]?) throws(SiteFailure) -> ModelParameters {
+        try self.personalized(global, head: head, ranges: try self.personalRanges(personalTensors, in: global.layout))
+    }
+
+    /// The randomness of a site's fine-tuning: the job seed and the site name only.
+    public static func fineTuningRandomness(seed: UInt64, site: String) -> RandomSource {
+        RandomSource(seed: seed).derived("fine-tune", site)
+    }
+
+    /// Local fine-tuning after federation: trains every layer of `model` for `epochs` epochs on the site's
+    /// training data with the run's optimiser, batch size and loss (no proximal term, no DP-SGD: the result never
+    /// leaves the site).
+    public func fineTune(_ model: ModelParameters, epochs: Int, training: TrainingConfig, seed: UInt64) -> ModelParameters {
+        var config = training
+        config.budget = .epochs(epochs)
+        config.proximalMu = 0
+        config.examplePrivacy = nil
+        var tuned = model
+        var rng = Self.fineTuningRandomness(seed: seed, site: self.name)
+        Trainer.train(self.network, parameters: &tuned, on: self.trainingData, config: config, rng: &rng)
+        return tuned
     }
 
     /// Evaluates a model on the site's test data.

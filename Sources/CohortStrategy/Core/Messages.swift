@@ -29,9 +29,13 @@ public struct TrainInstructions: Sendable, Hashable, Codable {
     public var compression: CodecSpec?
     /// Secure aggregation: the site's update enters a masked sum and the coordinator learns only the sum (nil: off).
     public var secureSum: SecureSumSettings?
+    /// Personalised layers (FedPer): the tensors the site keeps as its own across rounds. It trains them from its
+    /// own values, keeps the result, and sends zeros in their place (nil: every tensor is shared).
+    public var personalTensors: [String]?
 
     public init(round: Int, training: TrainingConfig, seed: UInt64, serverControl: [Float]? = nil, updatePrivacy: UpdatePrivacy? = nil,
-                compression: CodecSpec? = nil, secureSum: SecureSumSettings? = nil) {
+                compression: CodecSpec? = nil, secureSum: SecureSumSettings? = nil, personalTensors: [String]? = nil) {
+        self.personalTensors = personalTensors
         self.compression = compression
         self.secureSum = secureSum
         self.round = round
