@@ -2,6 +2,7 @@ import ArgumentParser
 import CohortData
 import CohortModel
 import CohortPKI
+import CohortPrivacy
 import CohortRuntime
 import CohortStore
 import CohortTensor
@@ -21,8 +22,14 @@ struct NetworkBench: AsyncParsableCommand {
     @Option(help: "Training samples per site (default: 64 below 100k parameters, else 32).") var samples: Int?
     @Flag(help: "Also run Flower's baseline (needs ../shared/peers/flower/venv; see its setup_venv.sh).") var flower = false
     @Option(help: "Directory of the Flower baseline scripts.") var flowerDir: String = "../shared/peers/flower"
+    @Flag(help: "Instead: distributed DP rounds with SecAgg+ beside the same rounds without it (the cost of secure aggregation end to end).")
+    var secagg = false
 
     func run() async throws {
+        if self.secagg {
+            try await self.runSecAgg()
+            return
+        }
         var rows = ["| sites | params | Cohort s/round (mean, excl. first) | Cohort coordinator peak RSS MiB | Flower s/round (mean, excl. first) | Flower server peak RSS MiB | speed-up | memory ratio |",
                     "|---|---|---|---|---|---|---|---|"]
         for p in self.params.split(separator: ",").compactMap({ Int($0) }) {
@@ -34,6 +41,24 @@ struct NetworkBench: AsyncParsableCommand {
                 let speed = theirs.map { String(format: "%.1fx", $0.round / ours.roundSeconds) } ?? "n/a"
                 let mem = theirs.map { String(format: "%.1fx", $0.rss / ours.peakRSSMiB) } ?? "n/a"
                 rows.append("| \(n) | \(ours.parameters) | \(String(format: "%.3f", ours.roundSeconds)) | \(String(format: "%.0f", ours.peakRSSMiB)) | \(theirs.map { String(format: "%.3f", $0.round) } ?? "n/a") | \(theirs.map { String(format: "%.0f", $0.rss) } ?? "n/a") | \(speed) | \(mem) |")
+                FileHandle.standardError.write(Data((rows.last! + "\n").utf8))
+            }
+        }
+        print(rows.joined(separator: "\n"))
+    }
+
+    /// Distributed-DP rounds with and without secure aggregation on the same network, data and model.
+    func runSecAgg() async throws {
+        var rows = ["| sites | params | distributed DP s/round (mean, excl. first) | with SecAgg+ s/round | ratio |", "|---|---|---|---|---|"]
+        for p in self.params.split(separator: ",").compactMap({ Int($0) }) {
+            for n in self.sites.split(separator: ",").compactMap({ Int($0) }) {
+                let s = self.samples ?? (p < 100_000 ? 64 : 32)
+                func privacy(_ secure: Bool) -> PrivacySettings {
+                    PrivacySettings(configuration: .distributed(noiseMultiplier: 0.5, clip: 1), delta: 1e-5, secureAggregation: secure)
+                }
+                let plain = try await CohortNetworkRun(sites: n, params: p, rounds: self.rounds, samples: s, privacy: privacy(false)).measure()
+                let secure = try await CohortNetworkRun(sites: n, params: p, rounds: self.rounds, samples: s, privacy: privacy(true)).measure()
+                rows.append("| \(n) | \(plain.parameters) | \(String(format: "%.3f", plain.roundSeconds)) | \(String(format: "%.3f", secure.roundSeconds)) | \(String(format: "%.2fx", secure.roundSeconds / plain.roundSeconds)) |")
                 FileHandle.standardError.write(Data((rows.last! + "\n").utf8))
             }
         }
@@ -74,6 +99,7 @@ struct CohortNetworkRun {
     let params: Int
     let rounds: Int
     let samples: Int
+    var privacy: PrivacySettings? = nil
 
     struct Result {
         var parameters: Int
@@ -135,6 +161,7 @@ struct CohortNetworkRun {
                            training: .init(budget: .epochs(1), batchSize: 32, optimizer: .sgd(learningRate: 0.05)), seed: 1,
                            roundTimeoutSeconds: 600, evaluateEvery: 0, waitForSitesSeconds: 120)
         spec.testFraction = 0
+        spec.privacy = self.privacy
         let job = spec
         let info = try await AdminConnection.with(kit: adminKit) { try await $0.submit(job) }
         while true {
