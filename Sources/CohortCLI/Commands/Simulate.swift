@@ -53,7 +53,7 @@ struct Simulate: AsyncParsableCommand {
     @Option(help: "Server momentum (FedAvgM).")
     var momentum: Float?
 
-    @Option(name: .customLong("server-beta1"), help: "First-moment decay of FedAdam/FedYogi (default 0.9).")
+    @Option(name: .customLong("server-beta1"), help: "First-moment decay of FedAdam, FedYogi and FedAdagrad (default 0.9).")
     var serverBeta1: Float?
 
     @Option(name: .customLong("server-beta2"), help: "Second-moment decay of FedAdam/FedYogi (default 0.99).")
