@@ -79,18 +79,10 @@ extension JobRunner {
         _ site: String, jobID: String, spec: JobSpec, collection cid: UUID, server: AsyncAggregator, state: inout AsyncDispatchState
     ) async throws {
         guard await self.context.registry.isConnected(site) else { return }
+        let connector = NetworkSites(context: self.context, jobID: jobID, spec: spec, layout: server.global.layout)
         if state.needsPrepare.contains(site) {
-            let jobMessage = Cohort_V1_JobSpec(spec)
-            let connector = NetworkSites(context: self.context, jobID: jobID, spec: spec, layout: server.global.layout)
-            var ready = false
-            _ = await connector.collect(round: 0, kind: .prepare, sites: [site], model: nil, instructions: nil,
-                                        logger: self.context.logger(job: jobID), timeoutSeconds: max(60, spec.roundTimeoutSeconds)) { task in
-                task.job = jobMessage
-            } handle: { event, _ in
-                if case .prepared = event { ready = true }
-                return true
-            }
-            guard ready else { return }
+            let ready = await self.askToPrepare(connector, spec, sites: [site], logger: self.context.logger(job: jobID)).prepared
+            guard !ready.isEmpty else { return }
             state.needsPrepare.remove(site)
             self.context.records.audit("coordinator", "job.site.rejoined", ["job": .string(jobID), "site": .string(site),
                                                                             "version": .int(Int64(server.version))])
@@ -101,18 +93,11 @@ extension JobRunner {
         state.dispatched += 1
         let taskID = "\(jobID).v\(server.version).n\(state.dispatched).\(site)"
         await self.context.inbox.add([taskID: TaskInbox.OpenTask(site: site, kind: .train, job: jobID, round: server.version, collection: cid)])
-        var task = Cohort_V1_Task()
-        task.taskID = taskID
-        task.jobID = jobID
-        task.round = UInt32(server.version)
-        task.kind = .train
-        task.model = state.modelRef!.ref
-        task.instructions = Cohort_V1_TrainInstructions(TrainInstructions(round: server.version, training: spec.training, seed: spec.seed))
-        task.deadlineUnixMs = UInt64(Date().addingTimeInterval(TimeInterval(spec.roundTimeoutSeconds)).timeIntervalSince1970 * 1000)
-        var event = Cohort_V1_CoordinatorEvent()
-        event.protocol = WireProtocol.version
-        event.task = task
-        if await self.context.registry.send(event, to: site) { state.busy.insert(site) }
+        let task = connector.task(
+            id: taskID, round: server.version, kind: .train, model: state.modelRef!.ref,
+            instructions: Cohort_V1_TrainInstructions(TrainInstructions(round: server.version, training: spec.training, seed: spec.seed)),
+            deadline: Date().addingTimeInterval(TimeInterval(spec.roundTimeoutSeconds)))
+        if await self.context.registry.send(task: task, to: site) { state.busy.insert(site) }
     }
 
     private func commitAsyncVersion(

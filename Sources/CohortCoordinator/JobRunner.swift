@@ -152,20 +152,10 @@ actor JobRunner {
         }
         let layout = try spec.modelSpec().layout
         let connector = NetworkSites(context: self.context, jobID: jobID, spec: spec, layout: layout)
-        var prepared = [SiteInfo]()
-        let jobMessage = Cohort_V1_JobSpec(spec)
         let globalStatistics = spec.standardize == .global
             ? try await self.globalStatistics(jobID, spec, sites: candidates, logger: logger) : Data()
-        let outcome = await connector.collect(round: 0, kind: .prepare, sites: candidates, model: nil, instructions: nil, logger: logger,
-                                              timeoutSeconds: max(60, spec.roundTimeoutSeconds)) { task in
-            task.job = jobMessage
-            task.globalStatistics = globalStatistics
-        } handle: { event, _ in
-            guard case .prepared(let site, let train, _) = event else { return false }
-            prepared.append(SiteInfo(name: site, trainCount: train))
-            return true
-        }
-        let refusals = unable + outcome.failures
+        let (prepared, failures) = await self.askToPrepare(connector, spec, sites: candidates, globalStatistics: globalStatistics, logger: logger)
+        let refusals = unable + failures
         for f in refusals { logger.warning("site did not join", metadata: ["site": "\(f.site)", "reason": "\(f.message)"]) }
         guard prepared.count >= minimum else {
             let reasons = refusals.sorted { $0.site < $1.site }.map { "\($0.site): \($0.message)" }.joined(separator: "; ")
@@ -175,6 +165,24 @@ actor JobRunner {
                                                                 "sites": .array(prepared.map { .string($0.name) }.sorted { "\($0)" < "\($1)" }),
                                                                 "refused": .array(refusals.map { .string("\($0.site): \($0.message)") })])
         return prepared.sorted { $0.name < $1.name }
+    }
+
+    /// Sends PREPARE tasks (the job, and the global statistics when it standardises globally); returns the sites
+    /// that accepted, with their training counts, and those that did not.
+    func askToPrepare(_ connector: NetworkSites, _ spec: JobSpec, sites: [String], globalStatistics: Data = Data(),
+                      logger: Logger) async -> (prepared: [SiteInfo], failures: [SiteFailure]) {
+        let jobMessage = Cohort_V1_JobSpec(spec)
+        var prepared = [SiteInfo]()
+        let outcome = await connector.collect(round: 0, kind: .prepare, sites: sites, model: nil, instructions: nil, logger: logger,
+                                              timeoutSeconds: max(60, spec.roundTimeoutSeconds)) { task in
+            task.job = jobMessage
+            task.globalStatistics = globalStatistics
+        } handle: { event, _ in
+            guard case .prepared(let site, let train, _) = event else { return false }
+            prepared.append(SiteInfo(name: site, trainCount: train))
+            return true
+        }
+        return (prepared, outcome.failures)
     }
 
     /// `standardize: global`: the federation's feature means and standard deviations from a federated statistics
@@ -276,10 +284,7 @@ actor JobRunner {
             task.jobID = jobID
             task.kind = .finish
             task.jobStatus = status
-            var event = Cohort_V1_CoordinatorEvent()
-            event.protocol = WireProtocol.version
-            event.task = task
-            await self.context.registry.send(event, to: site)
+            await self.context.registry.send(task: task, to: site)
         }
     }
 }

@@ -108,25 +108,29 @@ struct NetworkSites: SiteConnector {
         var failures = [SiteFailure]()
         var pending = Set<String>()
         for site in sites {
-            var task = Cohort_V1_Task()
-            task.taskID = taskIDs[site]!
-            task.jobID = self.jobID
-            task.round = UInt32(round)
-            task.kind = kind
-            if let model { task.model = model }
-            if let instructions { task.instructions = instructions }
+            var task = self.task(id: taskIDs[site]!, round: round, kind: kind, model: model, instructions: instructions, deadline: deadline)
             customize(&task)
-            task.deadlineUnixMs = UInt64(deadline.timeIntervalSince1970 * 1000)
-            var event = Cohort_V1_CoordinatorEvent()
-            event.protocol = WireProtocol.version
-            event.task = task
-            if await self.context.registry.send(event, to: site) {
+            if await self.context.registry.send(task: task, to: site) {
                 pending.insert(site)
             } else {
                 failures.append(SiteFailure(site: site, code: .dropped, message: "not connected"))
             }
         }
         return Dispatch(collection: cid, events: stream, taskIDs: taskIDs, pending: pending, failures: failures)
+    }
+
+    /// A task of this job.
+    func task(id: String, round: Int, kind: Cohort_V1_TaskKind, model: Cohort_V1_ModelRef?,
+              instructions: Cohort_V1_TrainInstructions?, deadline: Date) -> Cohort_V1_Task {
+        var task = Cohort_V1_Task()
+        task.taskID = id
+        task.jobID = self.jobID
+        task.round = UInt32(round)
+        task.kind = kind
+        if let model { task.model = model }
+        if let instructions { task.instructions = instructions }
+        task.deadlineUnixMs = UInt64(deadline.timeIntervalSince1970 * 1000)
+        return task
     }
 
     /// Sends one task per site and feeds arriving events to `handle` until every site answered or the deadline.

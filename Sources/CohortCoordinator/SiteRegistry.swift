@@ -89,6 +89,15 @@ actor SiteRegistry {
         if let state { self.sessions[site]?.state = state }
     }
 
+    /// Sends a task on the site's session stream; false if the site is not connected.
+    @discardableResult
+    func send(task: Cohort_V1_Task, to site: String) -> Bool {
+        var event = Cohort_V1_CoordinatorEvent()
+        event.protocol = WireProtocol.version
+        event.task = task
+        return self.send(event, to: site)
+    }
+
     /// Sends an event on a site's control stream; false if the site is not connected.
     @discardableResult
     func send(_ event: Cohort_V1_CoordinatorEvent, to site: String) -> Bool {

@@ -65,10 +65,7 @@ extension SiteSession {
         var budget: PrivacyBudget?
         if plan.query.privacy != nil, let maxEpsilon = self.policy.maxEpsilon ?? self.policy.analytics.maximumEpsilon {
             do {
-                let ledger = try PrivacyLedger(entries: try self.store.privacySpends().map {
-                    PrivacyLedger.Entry(jobID: $0.jobID, epsilon: $0.epsilon, delta: $0.delta, mechanism: $0.mechanism)
-                })
-                budget = PrivacyBudget(ledger: ledger, maxEpsilon: maxEpsilon, maxDelta: self.policy.analytics.maximumDelta)
+                budget = PrivacyBudget(ledger: try self.privacyLedger(), maxEpsilon: maxEpsilon, maxDelta: self.policy.analytics.maximumDelta)
             } catch {
                 return .refused(site: self.site, QueryRefusal(.budgetExhausted, "cannot read this site's privacy ledger: \(error)"))
             }
@@ -78,11 +75,7 @@ extension SiteSession {
         if case .released(let s) = answer, let privacy = s.privacy {
             let entry = privacy.ledgerEntry(queryID: task.taskID)
             do {
-                try self.store.recordPrivacySpend(jobID: entry.jobID, epsilon: entry.epsilon, delta: entry.delta, mechanism: entry.mechanism)
-                _ = try self.store.egress.append(actor: self.site, event: "privacy.spend", payload: [
-                    "job_id": .string(entry.jobID), "epsilon": .double(entry.epsilon), "delta": .double(entry.delta),
-                    "mechanism": .string(entry.mechanism),
-                ], contentHashes: [])
+                try self.recordPrivacySpend(entry)
             } catch {
                 // Fail closed: nothing noisy leaves without its charge on the ledger.
                 return .refused(site: self.site, QueryRefusal(.budgetExhausted, "cannot record the privacy spend: \(error)"))

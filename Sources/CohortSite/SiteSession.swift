@@ -220,29 +220,38 @@ struct SiteSession: Sendable {
         }
         do {
             let spend = try privacy.spend(rounds: spec.rounds, fraction: spec.fraction, training: spec.runSettings.siteTraining, examples: examples)
-            let records = try self.store.privacySpends()
-            if records.contains(where: { $0.jobID == job }) {
+            let ledger = try self.privacyLedger()
+            if ledger.entries.contains(where: { $0.jobID == job }) {
                 logger.info("privacy spend of job \(job) already recorded")
                 return nil
             }
-            let ledger = try PrivacyLedger(entries: records.map {
-                PrivacyLedger.Entry(jobID: $0.jobID, epsilon: $0.epsilon, delta: $0.delta, mechanism: $0.mechanism)
-            })
             let entry = spend.ledgerEntry(jobID: job)
             if let refusal = ledger.check(adding: entry, maxEpsilon: maxEpsilon) {
                 return PolicyRefusal(code: "privacy-budget", message: refusal.message)
             }
-            try self.store.recordPrivacySpend(jobID: job, epsilon: entry.epsilon, delta: entry.delta, mechanism: entry.mechanism)
-            _ = try self.store.egress.append(actor: self.site, event: "privacy.spend", payload: [
-                "job_id": .string(job), "epsilon": .double(entry.epsilon), "delta": .double(entry.delta),
-                "mechanism": .string(entry.mechanism), "total_epsilon": .double(ledger.totalEpsilon + entry.epsilon),
-                "max_epsilon": .double(maxEpsilon),
-            ], contentHashes: [])
+            try self.recordPrivacySpend(entry, extra: ["total_epsilon": .double(ledger.totalEpsilon + entry.epsilon),
+                                                      "max_epsilon": .double(maxEpsilon)])
             logger.info("privacy: job \(job) spends epsilon \(entry.epsilon) at delta \(entry.delta); site total \(ledger.totalEpsilon + entry.epsilon) of \(maxEpsilon)")
             return nil
         } catch {
             return PolicyRefusal(code: "privacy", message: "cannot account the job's privacy: \(error)")
         }
+    }
+
+    /// The site's privacy ledger as its store holds it (training jobs and noisy statistics alike).
+    func privacyLedger() throws -> PrivacyLedger {
+        try PrivacyLedger(entries: try self.store.privacySpends().map {
+            PrivacyLedger.Entry(jobID: $0.jobID, epsilon: $0.epsilon, delta: $0.delta, mechanism: $0.mechanism)
+        })
+    }
+
+    /// Records a spend in the ledger and in the egress log, before anything it pays for leaves the site.
+    func recordPrivacySpend(_ entry: PrivacyLedger.Entry, extra: [String: LogValue] = [:]) throws {
+        try self.store.recordPrivacySpend(jobID: entry.jobID, epsilon: entry.epsilon, delta: entry.delta, mechanism: entry.mechanism)
+        var payload: [String: LogValue] = ["job_id": .string(entry.jobID), "epsilon": .double(entry.epsilon),
+                                           "delta": .double(entry.delta), "mechanism": .string(entry.mechanism)]
+        payload.merge(extra) { _, b in b }
+        _ = try self.store.egress.append(actor: self.site, event: "privacy.spend", payload: payload, contentHashes: [])
     }
 
     private func refuse(_ task: Cohort_V1_Task, code: String, message: String, outgoing: AsyncStream<Cohort_V1_SiteEvent>.Continuation, logger: Logger) async {

@@ -56,12 +56,7 @@ extension Cohort_V1_SecAggEnvelope {
         self.jobID = jobID
         self.round = UInt32(round)
         if case .maskedInput(let m) = message {
-            var packed = [UInt8]()
-            packed.reserveCapacity(m.words.count * m.bytesPerWord)
-            for w in m.words {
-                for b in 0..<m.bytesPerWord { packed.append(UInt8(truncatingIfNeeded: w >> (8 * b))) }
-            }
-            self.maskedWords = Data(packed)
+            self.maskedWords = Data(m.packedWords)
             self.bytesPerWord = UInt32(m.bytesPerWord)
         } else {
             // Encoding a Codable enum of plain structs cannot fail.
@@ -72,18 +67,10 @@ extension Cohort_V1_SecAggEnvelope {
     /// The protocol message; a masked input is attributed to `sender` (the verified identity of the stream).
     public func secAggMessage(sender: String) throws(WireError) -> SecAggMessage {
         if !self.maskedWords.isEmpty {
-            let width = Int(self.bytesPerWord)
-            guard (1...8).contains(width), self.maskedWords.count % width == 0 else {
-                throw WireError(.invalidMessage, "masked input of \(self.maskedWords.count) bytes does not divide into \(width)-byte words")
+            guard let m = MaskedInput(sender: sender, packed: self.maskedWords, bytesPerWord: Int(self.bytesPerWord)) else {
+                throw WireError(.invalidMessage, "masked input of \(self.maskedWords.count) bytes does not divide into \(self.bytesPerWord)-byte words")
             }
-            let words: [UInt64] = self.maskedWords.withUnsafeBytes { raw in
-                (0..<(raw.count / width)).map { i in
-                    var w: UInt64 = 0
-                    for b in 0..<width { w |= UInt64(raw[i * width + b]) << (8 * b) }
-                    return w
-                }
-            }
-            return .maskedInput(MaskedInput(sender: sender, words: words, bytesPerWord: width))
+            return .maskedInput(m)
         }
         do { return try JSONDecoder().decode(SecAggMessage.self, from: self.message) } catch {
             throw WireError(.invalidMessage, "not a secure aggregation message: \(error)")

@@ -110,33 +110,43 @@ public struct MaskedInput: Codable, Sendable, Hashable {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(self.sender, forKey: .sender)
         try c.encode(self.bytesPerWord, forKey: .bytesPerWord)
+        try c.encode(Data(self.packedWords), forKey: .words)
+    }
+
+    /// The words packed little-endian into `bytesPerWord` bytes each: the wire form.
+    public var packedWords: [UInt8] {
         var packed = [UInt8]()
         packed.reserveCapacity(self.words.count * self.bytesPerWord)
         for w in self.words {
             for b in 0..<self.bytesPerWord { packed.append(UInt8(truncatingIfNeeded: w >> (8 * b))) }
         }
-        try c.encode(Data(packed), forKey: .words)
+        return packed
+    }
+
+    /// Reads words packed as ``packedWords`` writes them; nil if the width is not 1...8 or does not divide the bytes.
+    public init?(sender: String, packed: some Collection<UInt8>, bytesPerWord width: Int) {
+        guard (1...8).contains(width), packed.count % width == 0 else { return nil }
+        let bytes = Array(packed)
+        self.sender = sender
+        self.bytesPerWord = width
+        self.words = (0..<(bytes.count / width)).map { i in
+            var w: UInt64 = 0
+            for b in 0..<width { w |= UInt64(bytes[i * width + b]) << (8 * b) }
+            return w
+        }
     }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.sender = try c.decode(String.self, forKey: .sender)
-        self.bytesPerWord = try c.decode(Int.self, forKey: .bytesPerWord)
-        guard (1...8).contains(self.bytesPerWord) else {
+        let sender = try c.decode(String.self, forKey: .sender)
+        let width = try c.decode(Int.self, forKey: .bytesPerWord)
+        guard (1...8).contains(width) else {
             throw DecodingError.dataCorruptedError(forKey: .bytesPerWord, in: c, debugDescription: "bytesPerWord must be 1...8")
         }
-        let packed = try c.decode(Data.self, forKey: .words)
-        guard packed.count % self.bytesPerWord == 0 else {
+        guard let decoded = MaskedInput(sender: sender, packed: try c.decode(Data.self, forKey: .words), bytesPerWord: width) else {
             throw DecodingError.dataCorruptedError(forKey: .words, in: c, debugDescription: "packed length")
         }
-        let width = self.bytesPerWord
-        self.words = packed.withUnsafeBytes { raw in
-            (0..<(raw.count / width)).map { i in
-                var w: UInt64 = 0
-                for b in 0..<width { w |= UInt64(raw[i * width + b]) << (8 * b) }
-                return w
-            }
-        }
+        self = decoded
     }
 }
 
