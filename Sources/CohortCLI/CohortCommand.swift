@@ -11,7 +11,7 @@ public struct CohortCommand: AsyncParsableCommand {
             """,
         version: CohortVersion.software,
         subcommands: [
-            Simulate.self, Generate.self, Provision.self, Cert.self, CoordinatorCommand.self, SiteCommand.self, Job.self,
+            Simulate.self, Generate.self, Provision.self, Cert.self, CoordinatorCommand.self, SiteCommand.self, AggregatorCommand.self, Job.self,
             StatusCommand.self, Audit.self, Doctor.self, Bench.self,
             Privacy.self, Analytics.self, Query.self,
         ],

@@ -4,6 +4,7 @@ import CohortModel
 import CohortPKI
 import CohortRuntime
 import CohortStrategy
+import CohortTensor
 import CohortWire
 import Foundation
 import GRPCCore
@@ -208,6 +209,10 @@ struct FederationService: Cohort_V1_Federation.SimpleServiceProtocol {
             return .refused(error.code.rawValue, error.message)
         }
         let encoded = !header.encoding.isEmpty
+        let partial = header.encoding == WireProtocol.partialSumEncoding
+        if partial, identity.role != .aggregator {
+            return await reject(WireError(.invalidMessage, "only a regional aggregator's certificate may send a partial sum; send the update itself"))
+        }
         var assembler: UpdateAssembler
         do {
             assembler = encoded
@@ -237,6 +242,9 @@ struct FederationService: Cohort_V1_Federation.SimpleServiceProtocol {
             throw error
         }
         // A stream that broke mid-upload throws out of the loop above: nothing half-received reaches the round.
+        if partial, case .encoded(let bytes) = assembler {
+            return await self.receivePartial(header, bytes: bytes, identity: identity, reject: reject)
+        }
         let delta: [Float]
         do { delta = try assembler.finish(count: Int(header.update.elementCount), site: identity.name) } catch {
             return await reject(error)
@@ -260,6 +268,11 @@ struct FederationService: Cohort_V1_Federation.SimpleServiceProtocol {
                                 controlDelta: controlDelta)
         // The site fetched the model (and SCAFFOLD's control variate, as long as the change it returns).
         update.transfer = TransferBytes(down: 4 * delta.count, up: Int(header.update.byteCount), upDense: 4 * delta.count)
+        return await self.deliver(update, header: header, identity: identity)
+    }
+
+    /// Hands a received update to its round; the receipt says whether the round took it (a refusal is audited).
+    private func deliver(_ update: SiteUpdate, header: Cohort_V1_UpdateHeader, identity: PeerIdentity) async -> Cohort_V1_Receipt {
         let receipt = await self.context.inbox.deliverUpdate(header.taskID, update)
             ?? .refused("late", "the round closed while the update was arriving; it was discarded")
         if !receipt.accepted {
@@ -267,6 +280,34 @@ struct FederationService: Cohort_V1_Federation.SimpleServiceProtocol {
                                        hashes: [header.update.sha256.lowercased()])
         }
         return receipt
+    }
+
+    /// A regional aggregator's exact partial sum, merged upstream as one site whose examples are the region's.
+    private func receivePartial(_ header: Cohort_V1_UpdateHeader, bytes assembler: ByteAssembler, identity: PeerIdentity,
+                                reject: (WireError) async -> Cohort_V1_Receipt) async -> Cohort_V1_Receipt {
+        let sum: ExactAccumulator
+        do {
+            sum = try ExactAccumulator(serialized: try assembler.finish())
+        } catch let e as WireError {
+            return await reject(e)
+        } catch {
+            return await reject(WireError(.invalidMessage, "the partial sum is malformed: \(error)"))
+        }
+        guard sum.count == Int(header.update.elementCount) else {
+            return await reject(WireError(.invalidMessage, "the partial sum has \(sum.count) values; the header announced \(header.update.elementCount)"))
+        }
+        guard header.exampleCount > 0, sum.totalWeight == Double(header.exampleCount) else {
+            return await reject(WireError(.invalidMessage, "the partial sum's weight \(sum.totalWeight) is not the \(header.exampleCount) examples the header announced (a region weights its sites by examples)"))
+        }
+        self.context.records.audit(identity.name, "update.received",
+                                   ["job": .string(header.jobID), "round": .int(Int64(header.round)), "bytes": .int(Int64(header.update.byteCount)),
+                                    "partial_sum_of": .int(Int64(sum.contributions))],
+                                   hashes: [header.update.sha256.lowercased()])
+        var update = SiteUpdate(site: identity.name, round: Int(header.round), delta: [], exampleCount: Int(header.exampleCount),
+                                training: TrainingSummary(steps: Int(header.steps), examplesSeen: Int(header.examplesSeen), meanLoss: header.meanLoss),
+                                partial: sum)
+        update.transfer = TransferBytes(down: 4 * sum.count, up: Int(header.update.byteCount), upDense: 4 * sum.count)
+        return await self.deliver(update, header: header, identity: identity)
     }
 
     func submitEvaluation(request: Cohort_V1_EvaluationReport, context: ServerContext) async throws -> Cohort_V1_Receipt {

@@ -81,7 +81,7 @@ extension JobRunner {
         guard await self.context.registry.isConnected(site) else { return }
         let connector = NetworkSites(context: self.context, jobID: jobID, spec: spec, layout: server.global.layout)
         if state.needsPrepare.contains(site) {
-            let ready = await self.askToPrepare(connector, spec, sites: [site], logger: self.context.logger(job: jobID)).prepared
+            let ready = await connector.prepare(sites: [site], logger: self.context.logger(job: jobID)).prepared
             guard !ready.isEmpty else { return }
             state.needsPrepare.remove(site)
             self.context.records.audit("coordinator", "job.site.rejoined", ["job": .string(jobID), "site": .string(site),

@@ -91,7 +91,7 @@ actor JobRunner {
             if let settings = spec.asynchronous {
                 let finalSHA = try await self.asyncRounds(job: job.id, spec: spec, settings: settings, sites: sites, logger: logger)
                 self.finish(job.id, status: .finished, message: nil, finalSHA: finalSHA, privacy: nil)
-                await self.announceEnd(job.id, sites: sites.map(\.name), status: "finished")
+                await self.context.announceEnd(job.id, sites: sites.map(\.name), status: "finished")
                 return
             }
             let (finalSHA, privacy) = try await StrategyOpener.open(
@@ -99,15 +99,15 @@ actor JobRunner {
                 visitor: RoundsVisitor(runner: self, job: job.id, spec: spec, sites: sites, logger: logger))
             if let privacy { logger.info("privacy spent: epsilon \(privacy.epsilon) at delta \(privacy.delta) (\(privacy.unit)-level)") }
             self.finish(job.id, status: .finished, message: nil, finalSHA: finalSHA, privacy: privacy)
-            await self.announceEnd(job.id, sites: sites.map(\.name), status: "finished")
+            await self.context.announceEnd(job.id, sites: sites.map(\.name), status: "finished")
         } catch is CancellationError {
             if Task.isCancelled { return }  // the coordinator is shutting down: the job resumes on restart
             self.finish(job.id, status: .cancelled, message: "cancelled by an admin", finalSHA: nil)
-            await self.announceEnd(job.id, sites: spec.sites, status: "cancelled")
+            await self.context.announceEnd(job.id, sites: spec.sites, status: "cancelled")
         } catch {
             logger.error("job failed: \(error)")
             self.finish(job.id, status: .failed, message: "\(error)", finalSHA: nil)
-            await self.announceEnd(job.id, sites: spec.sites, status: "failed")
+            await self.context.announceEnd(job.id, sites: spec.sites, status: "failed")
         }
     }
 
@@ -154,7 +154,7 @@ actor JobRunner {
         let connector = NetworkSites(context: self.context, jobID: jobID, spec: spec, layout: layout)
         let globalStatistics = spec.standardize == .global
             ? try await self.globalStatistics(jobID, spec, sites: candidates, logger: logger) : Data()
-        let (prepared, failures) = await self.askToPrepare(connector, spec, sites: candidates, globalStatistics: globalStatistics, logger: logger)
+        let (prepared, _, failures) = await connector.prepare(sites: candidates, globalStatistics: globalStatistics, logger: logger)
         let refusals = unable + failures
         for f in refusals { logger.warning("site did not join", metadata: ["site": "\(f.site)", "reason": "\(f.message)"]) }
         guard prepared.count >= minimum else {
@@ -165,24 +165,6 @@ actor JobRunner {
                                                                 "sites": .array(prepared.map { .string($0.name) }.sorted { "\($0)" < "\($1)" }),
                                                                 "refused": .array(refusals.map { .string("\($0.site): \($0.message)") })])
         return prepared.sorted { $0.name < $1.name }
-    }
-
-    /// Sends PREPARE tasks (the job, and the global statistics when it standardises globally); returns the sites
-    /// that accepted, with their training counts, and those that did not.
-    func askToPrepare(_ connector: NetworkSites, _ spec: JobSpec, sites: [String], globalStatistics: Data = Data(),
-                      logger: Logger) async -> (prepared: [SiteInfo], failures: [SiteFailure]) {
-        let jobMessage = Cohort_V1_JobSpec(spec)
-        var prepared = [SiteInfo]()
-        let outcome = await connector.collect(round: 0, kind: .prepare, sites: sites, model: nil, instructions: nil, logger: logger,
-                                              timeoutSeconds: max(60, spec.roundTimeoutSeconds)) { task in
-            task.job = jobMessage
-            task.globalStatistics = globalStatistics
-        } handle: { event, _ in
-            guard case .prepared(let site, let train, _) = event else { return false }
-            prepared.append(SiteInfo(name: site, trainCount: train))
-            return true
-        }
-        return (prepared, outcome.failures)
     }
 
     /// `standardize: global`: the federation's feature means and standard deviations from a federated statistics
@@ -274,17 +256,5 @@ actor JobRunner {
         }
         let sha = try self.context.records.modelRef(for: final.global).sha256
         return (sha, controller.privacyTracker(sites: sites)?.status(afterRounds: final.round))
-    }
-
-    private func announceEnd(_ jobID: String, sites: [String], status: String) async {
-        let targets = sites.isEmpty ? await self.context.registry.connected : sites
-        for site in targets {
-            var task = Cohort_V1_Task()
-            task.taskID = "\(jobID).finish.\(site)"
-            task.jobID = jobID
-            task.kind = .finish
-            task.jobStatus = status
-            await self.context.registry.send(task: task, to: site)
-        }
     }
 }

@@ -67,6 +67,26 @@ struct NetworkSites: SiteConnector {
         return (results, outcome.failures)
     }
 
+    /// Sends PREPARE tasks (the job, and the global statistics when it standardises globally); returns the sites
+    /// that accepted, with their training counts (and test counts), and those that did not.
+    func prepare(sites: [String], globalStatistics: Data = Data(), timeoutSeconds: Int? = nil,
+                 logger: Logger) async -> (prepared: [SiteInfo], testCounts: [String: Int], failures: [SiteFailure]) {
+        let jobMessage = Cohort_V1_JobSpec(self.spec)
+        var prepared = [SiteInfo]()
+        var tests = [String: Int]()
+        let outcome = await self.collect(round: 0, kind: .prepare, sites: sites, model: nil, instructions: nil, logger: logger,
+                                         timeoutSeconds: timeoutSeconds ?? max(60, self.spec.roundTimeoutSeconds)) { task in
+            task.job = jobMessage
+            task.globalStatistics = globalStatistics
+        } handle: { event, _ in
+            guard case .prepared(let site, let train, let test) = event else { return false }
+            prepared.append(SiteInfo(name: site, trainCount: train))
+            tests[site] = test
+            return true
+        }
+        return (prepared, tests, outcome.failures)
+    }
+
     static func name(of kind: Cohort_V1_TaskKind) -> String {
         switch kind {
         case .prepare: "prepare"
@@ -197,5 +217,20 @@ struct NetworkSites: SiteConnector {
         }
         await self.context.inbox.close(cid)
         return Outcome(failures: failures)
+    }
+}
+
+extension CoordinatorContext {
+    /// Tells sites (all connected ones when `sites` is empty) that a job ended, so they free what they prepared.
+    func announceEnd(_ jobID: String, sites: [String], status: String) async {
+        let targets = sites.isEmpty ? await self.registry.connected : sites
+        for site in targets {
+            var task = Cohort_V1_Task()
+            task.taskID = "\(jobID).finish.\(site)"
+            task.jobID = jobID
+            task.kind = .finish
+            task.jobStatus = status
+            await self.registry.send(task: task, to: site)
+        }
     }
 }

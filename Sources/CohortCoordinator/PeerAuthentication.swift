@@ -9,6 +9,7 @@ import X509
 extension CoordinatorContext {
     /// The verified identity of the caller: the client certificate TLS verified against the project CA, checked for
     /// validity, revocation and role. Every RPC starts here; nothing a message claims about its sender is trusted.
+    /// A call for `.site` also admits an aggregator, which joins the federation for its region.
     func authenticate(_ context: ServerContext, role: Role) async throws -> PeerIdentity {
         guard let tls = context.transportSpecific as? HTTP2ServerTransport.Posix.Context, let cert = tls.peerCertificate else {
             throw RPCError(code: .unauthenticated, message: "no verified client certificate; connect with the certificate from your startup kit")
@@ -23,7 +24,7 @@ extension CoordinatorContext {
                                                                     "reason": "revoked certificate"])
             throw RPCError(code: .permissionDenied, message: "the certificate of '\(identity.name)' has been revoked; ask the project admin for a new startup kit")
         }
-        guard identity.role == role else {
+        guard identity.role == role || (role == .site && identity.role.joinsFederation) else {
             self.records.audit(identity.name, "call.refused", ["method": .string(context.descriptor.fullyQualifiedMethod),
                                                                "reason": .string("role \(identity.role.rawValue) may not call this")])
             throw RPCError(code: .permissionDenied,

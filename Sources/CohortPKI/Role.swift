@@ -6,6 +6,15 @@ public enum Role: String, Codable, Sendable, CaseIterable {
     case site
     /// Submits and manages jobs (TLS client).
     case admin
+    /// A regional tier: a coordinator to its region's sites and a site to its upstream (TLS server and client).
+    case aggregator
+
+    /// Whether the role's certificate also serves TLS (and names its hosts in the SAN).
+    public var isServer: Bool { self == .coordinator || self == .aggregator }
+
+    /// Whether the role may connect to a coordinator's federation service as a site (an aggregator connects for its
+    /// region).
+    public var joinsFederation: Bool { self == .site || self == .aggregator }
 
     /// The role's kit configuration file name.
     public var configFileName: String { "\(self.rawValue).yaml" }

@@ -1,7 +1,7 @@
 import CohortData
 import CohortModel
 public import CohortPKI
-import CohortRuntime
+public import CohortRuntime
 import CohortStore
 import CohortStrategy
 import CohortWire
@@ -21,6 +21,8 @@ public struct SiteAgent: Sendable {
     public let config: SiteConfig
     public let dataDirectory: URL
     public let stateDirectory: URL
+    /// Set when this agent is a regional aggregator's link upstream: tasks go to the region, not to local data.
+    public let region: (any RegionalTier)?
     let logger: Logger
 
     public init(kit: Kit, dataDirectory: URL, stateDirectory: URL?, logger: Logger) throws {
@@ -31,6 +33,22 @@ public struct SiteAgent: Sendable {
         self.config = config
         self.dataDirectory = dataDirectory
         self.stateDirectory = stateDirectory ?? config.stateDirectory(kit: kit.directory)
+        self.region = nil
+        self.logger = logger
+    }
+
+    /// A regional aggregator's link to its upstream: it joins as one site (its certificate's name) and hands every
+    /// task to `region`. Its egress log records what the aggregator passed up.
+    public init(upstreamOf kit: Kit, region: any RegionalTier, stateDirectory: URL, logger: Logger) throws {
+        guard case .aggregator(let a) = kit.config else {
+            throw PKIError(.roleMismatch, file: kit.directory.path, "this is a \(kit.role.rawValue) kit; a regional link needs an aggregator's kit")
+        }
+        self.kit = kit
+        self.config = SiteConfig(name: a.name, project: a.project, coordinator: a.upstream, stateDir: stateDirectory.path,
+                                 heartbeatSeconds: a.heartbeatSeconds)
+        self.dataDirectory = stateDirectory
+        self.stateDirectory = stateDirectory
+        self.region = region
         self.logger = logger
     }
 

@@ -115,6 +115,10 @@ struct SiteSession: Sendable {
     func handle(_ task: Cohort_V1_Task, outgoing: AsyncStream<Cohort_V1_SiteEvent>.Continuation) async {
         let round = Int(task.round)
         let logger = self.jobLogger(task.jobID, round: round)
+        if let region = self.agent.region {
+            await self.handle(task, for: region, outgoing: outgoing, logger: logger)
+            return
+        }
         switch task.kind {
         case .prepare:
             await self.prepare(task, outgoing: outgoing, logger: logger)
@@ -254,7 +258,7 @@ struct SiteSession: Sendable {
         _ = try self.store.egress.append(actor: self.site, event: "privacy.spend", payload: payload, contentHashes: [])
     }
 
-    private func refuse(_ task: Cohort_V1_Task, code: String, message: String, outgoing: AsyncStream<Cohort_V1_SiteEvent>.Continuation, logger: Logger) async {
+    func refuse(_ task: Cohort_V1_Task, code: String, message: String, outgoing: AsyncStream<Cohort_V1_SiteEvent>.Continuation, logger: Logger) async {
         logger.warning("refused \(NetworkTaskName.of(task.kind)) task: \(message)")
         var ack = Cohort_V1_TaskAck()
         ack.taskID = task.taskID
@@ -266,7 +270,7 @@ struct SiteSession: Sendable {
         outgoing.yield(self.event { $0.ack = ack })
     }
 
-    private func fail(_ task: Cohort_V1_Task, code: String, message: String, logger: Logger) async {
+    func fail(_ task: Cohort_V1_Task, code: String, message: String, logger: Logger) async {
         logger.error("\(NetworkTaskName.of(task.kind)) task failed: \(code): \(message)")
         var report = Cohort_V1_TaskFailureReport()
         report.protocol = WireProtocol.version
@@ -280,7 +284,7 @@ struct SiteSession: Sendable {
         _ = try? await self.federation.reportTaskFailure(report)
     }
 
-    private func fetchModel(_ ref: Cohort_V1_ModelRef, job: String, layout: ParameterLayout) async throws -> ModelParameters {
+    func fetchModel(_ ref: Cohort_V1_ModelRef, job: String, layout: ParameterLayout) async throws -> ModelParameters {
         var request = Cohort_V1_FetchModelRequest()
         request.protocol = WireProtocol.version
         request.site = self.site
@@ -358,6 +362,24 @@ struct SiteSession: Sendable {
             ref.byteCount = UInt64(encoded.count)
             ref.sha256 = encoded.withUnsafeBytes { Safetensors.sha256Hex($0) }
         }
+        try await self.upload(task, update: update, ref: ref, payload: encoded.map { .bytes($0) } ?? .values(payload), encoding: encoding, logger: logger)
+    }
+
+    /// What an upload carries: Float32 values (chunked straight from the vector) or encoded bytes.
+    enum UploadPayload {
+        case values([Float])
+        case bytes([UInt8])
+
+        func chunk(_ r: Range<Int>) -> Data {
+            switch self {
+            case .values(let v): vectorChunk(v, r)
+            case .bytes(let b): byteChunk(b, r)
+            }
+        }
+    }
+
+    /// Sends an update in chunks after recording it in the egress log.
+    func upload(_ task: Cohort_V1_Task, update: SiteUpdate, ref: Cohort_V1_ModelRef, payload: UploadPayload, encoding: String, logger: Logger) async throws {
         var header = Cohort_V1_UpdateHeader()
         header.protocol = WireProtocol.version
         header.site = self.site
@@ -373,7 +395,6 @@ struct SiteSession: Sendable {
         header.encoding = encoding
         let finalHeader = header
         let ranges = chunkRanges(byteCount: Int(ref.byteCount))
-        let encodedBytes = encoded
         self.egress("update", job: task.jobID, round: Int(task.round), bytes: Int(ref.byteCount), sha256: ref.sha256,
                     extra: ["examples": .int(Int64(update.exampleCount)), "encoding": .string(encoding.isEmpty ? "dense" : encoding)])
         let receipt = try await self.federation.submitUpdate { writer in
@@ -382,7 +403,7 @@ struct SiteSession: Sendable {
             try await writer.write(h)
             for r in ranges {
                 var m = Cohort_V1_UpdateMessage()
-                m.data = encodedBytes.map { byteChunk($0, r) } ?? vectorChunk(payload, r)
+                m.data = payload.chunk(r)
                 try await writer.write(m)
             }
         }
@@ -394,7 +415,11 @@ struct SiteSession: Sendable {
     }
 
     private func evaluate(_ task: Cohort_V1_Task, job: PreparedJob, model: ModelParameters, logger: Logger) async throws {
-        let e = job.executor.evaluate(model)
+        try await self.report(task, evaluation: job.executor.evaluate(model), logger: logger)
+    }
+
+    /// Sends an evaluation (metrics and the mergeable summary) after recording it in the egress log.
+    func report(_ task: Cohort_V1_Task, evaluation e: SiteEvaluation, logger: Logger) async throws {
         var report = Cohort_V1_EvaluationReport()
         report.protocol = WireProtocol.version
         report.site = self.site

@@ -34,6 +34,10 @@ extension WireProtocol {
     /// The update encodings this build can send and decode (advertised at hello).
     public static let codecs = ["dense", "q8", "q4", "topk", "deflate"]
 
+    /// The encoding of a regional aggregator's update: its exact partial sum (``ExactAccumulator`` serialised, 16 bytes
+    /// per value), which only an aggregator's certificate may send.
+    public static let partialSumEncoding = "exact-partial-sum"
+
     /// The encodings a codec needs from both sides.
     public static func features(of codec: CodecSpec) -> Set<String> {
         var f: Set<String> = ["dense"]

@@ -12,12 +12,19 @@ final class LoopbackFederation: @unchecked Sendable {  // used from one test tas
     let dir: TemporaryDirectory
     let port: Int
     let sites: [String]
+    /// Regional aggregators (name -> its sites), assigned as the simulation's `--regions` assigns them.
+    let regions: [String: [String]]
     var children: [Child] = []
 
-    init(sites count: Int = 3, seed: UInt64 = 7) async throws {
+    init(sites count: Int = 3, regions regionCount: Int = 0, seed: UInt64 = 7) async throws {
         self.dir = try TemporaryDirectory(prefix: "cohort-e2e")
         self.port = freePort()
         self.sites = (1...count).map { String(format: "hospital-%02d", $0) }
+        var regions = [String: [String]]()
+        if regionCount > 0 {
+            for (i, s) in self.sites.sorted().enumerated() { regions["region-\(i % regionCount + 1)", default: []].append(s) }
+        }
+        self.regions = regions
         var project = """
             name: e2e-test
             coordinator:
@@ -30,6 +37,10 @@ final class LoopbackFederation: @unchecked Sendable {  // used from one test tas
             """
         for s in self.sites { project += "  - {name: \(s), organization: \"\(s) org\"}\n" }
         project += "admins:\n  - {name: admin, organization: Research Centre}\n"
+        if !regions.isEmpty { project += "aggregators:\n" }
+        for (name, sites) in regions.sorted(by: { $0.key < $1.key }) {
+            project += "  - {name: \(name), host: localhost, addresses: [127.0.0.1], port: \(freePort()), sites: [\(sites.joined(separator: ", "))]}\n"
+        }
         try self.dir.write("project.yaml", project)
         try self.run(["provision", "project.yaml", "--out", "ws"])
         try self.run(["generate", "--sites", String(count), "--seed", String(seed), "--out", "data"])
@@ -53,17 +64,25 @@ final class LoopbackFederation: @unchecked Sendable {  // used from one test tas
         return c
     }
 
+    func startAggregator(_ name: String) async throws -> Child {
+        let c = try Child(name: name, arguments: ["aggregator", "--kit", self.kit(name), "--state", "state-\(name)"], directory: self.dir)
+        self.children.append(c)
+        try await c.waitFor("listening on port", timeout: 60)
+        return c
+    }
+
     func startSite(_ name: String, data: String = "data") throws -> Child {
         let c = try Child(name: name, arguments: ["site", "--kit", self.kit(name), "--data", data, "--state", "state-\(name)"], directory: self.dir)
         self.children.append(c)
         return c
     }
 
-    func writeJob(_ name: String, rounds: Int, minSites: Int? = nil, extra: String = "") throws -> String {
+    func writeJob(_ name: String, rounds: Int, minSites: Int? = nil, sites: [String]? = nil, extra: String = "") throws -> String {
+        let names = sites ?? self.sites
         let yaml = """
             name: \(name)
-            sites: [\(self.sites.joined(separator: ", "))]
-            min_sites: \(minSites ?? self.sites.count)
+            sites: [\(names.joined(separator: ", "))]
+            min_sites: \(minSites ?? names.count)
             schema: data/schema.yaml
             model: {kind: mlp, hidden: [16], activation: relu}
             rounds: \(rounds)

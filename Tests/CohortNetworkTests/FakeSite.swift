@@ -1,3 +1,5 @@
+import CohortTensor
+import CohortModel
 import CohortWire
 import Foundation
 import GRPCCore
@@ -14,6 +16,8 @@ struct FakeSite: Sendable {
         case disconnectMidUpload
         /// Never answers training tasks in time; answers after `delay` seconds instead (a late update).
         case late(delay: Double)
+        /// Sends a regional aggregator's exact partial sum, which only an aggregator's certificate may send.
+        case partialSum
     }
 
     let name: String
@@ -96,7 +100,7 @@ struct FakeSite: Sendable {
         switch self.behaviour {
         case .nanUpdate: values[0] = .nan
         case .wrongShape: values = [Float](repeating: 0.001, count: max(1, n - 3))
-        case .disconnectMidUpload, .late: break
+        case .disconnectMidUpload, .late, .partialSum: break
         }
         if case .late(let delay) = self.behaviour { try? await Task.sleep(for: .milliseconds(Int(delay * 1000))) }
         var header = Cohort_V1_UpdateHeader()
@@ -107,8 +111,19 @@ struct FakeSite: Sendable {
         header.round = task.round
         header.exampleCount = 100
         header.update = Cohort_V1_ModelRef(vector: values)
+        var bytes = values.withUnsafeBytes { Array($0) }
+        if case .partialSum = self.behaviour {
+            // Ten sites' worth of weight in one "update": what a site posing as a region would try.
+            var sum = ExactAccumulator(count: n)
+            try? sum.add(values, weight: 1000)
+            bytes = sum.serialized()
+            header.exampleCount = 1000
+            header.encoding = WireProtocol.partialSumEncoding
+            header.update.byteCount = UInt64(bytes.count)
+            header.update.sha256 = Safetensors.sha256Hex(bytes)
+        }
         let finalHeader = header
-        let bytes = values.withUnsafeBytes { Array($0) }
+        let finalBytes = bytes
         let truncate = { if case .disconnectMidUpload = self.behaviour { return true } else { return false } }()
         do {
             let receipt = try await self.client.submitUpdate { writer in
@@ -116,7 +131,7 @@ struct FakeSite: Sendable {
                 h.header = finalHeader
                 try await writer.write(h)
                 var d = Cohort_V1_UpdateMessage()
-                d.data = Data(bytes.prefix(truncate ? bytes.count / 2 : bytes.count))
+                d.data = Data(finalBytes.prefix(truncate ? finalBytes.count / 2 : finalBytes.count))
                 try await writer.write(d)
                 if truncate { throw CancellationError() }
             }

@@ -62,6 +62,16 @@ struct RoundFaultTests {
         #expect(try f.auditEvents().contains { $0.event == "update.rejected" && $0.actor == "rogue" })
     }
 
+    @Test("a site certificate sending a regional partial sum is refused (only an aggregator's may), and the round goes on",
+          .timeLimit(.minutes(3)))
+    func partialSumFromASite() async throws {
+        let (f, detail, log) = try await Self.run(.partialSum)
+        Self.check(detail, rogueCode: "rejected")
+        let receipts = log.snapshot.receipts
+        #expect(!receipts.isEmpty && receipts.allSatisfy { !$0.accepted && $0.message.contains("only a regional aggregator") }, "\(receipts)")
+        #expect(try f.auditEvents().contains { $0.event == "update.rejected" && $0.actor == "rogue" })
+    }
+
     @Test("a site that disconnects mid-upload: nothing half-received is aggregated, the round goes on", .timeLimit(.minutes(3)))
     func brokenUpload() async throws {
         let (f, detail, _) = try await Self.run(.disconnectMidUpload, timeout: 5)

@@ -1,3 +1,4 @@
+import CohortCoordinator
 import CohortPKI
 import CohortStore
 import CohortTesting
@@ -74,6 +75,27 @@ struct SecurityTests {
         let events = try f.auditEvents().map(\.event)
         #expect(events.contains("certificate.revoked"))
         #expect(events.contains("connection.refused"))
+    }
+
+    @Test("the operator's signed revocations.json copied into the kit is enforced when the server starts; a forged one stops it",
+          .timeLimit(.minutes(2)))
+    func revocationListInTheKit() async throws {
+        let f = try await TestFederation(sites: ["hospital-01", "hospital-02"])
+        var list = try Provisioner().revoke(workspace: f.workspace, name: "hospital-02", reason: "laptop stolen")
+        let copy = f.kit("coordinator").appendingPathComponent(Kit.revocationsFileName)
+        list.sequence += 1  // no longer matches its signature
+        try list.jsonData().write(to: copy)
+        await #expect(throws: PKIError.self) {
+            try await Coordinator(kit: Kit.load(from: f.kit("coordinator")), stateDirectory: f.stateDirectory, logger: TestFederation.logger)
+                .run(software: "test")
+        }
+        try Data(contentsOf: f.workspace.appendingPathComponent("revocations.json")).write(to: copy)
+        try await f.startCoordinator()
+        let e = await #expect(throws: RPCError.self) { _ = try await Self.hello(f, kit: f.kit("hospital-02"), claiming: "hospital-02") }
+        #expect(e?.code == .permissionDenied)
+        #expect(e?.message.contains("revoked") == true)
+        _ = try await Self.hello(f, kit: f.kit("hospital-01"), claiming: "hospital-01")
+        await f.stop()
     }
 
     @Test("a certificate cannot speak for another site, and a site certificate cannot use the admin API", .timeLimit(.minutes(2)))

@@ -18,6 +18,12 @@ struct ConfigParsingTests {
         ("sites: [{name: a}]\n", nil, "missing required key 'name'"),
         ("name: p\nsites: [{name: a}]\nvalidity_days: 0\n", "validity_days", "out of range"),
         ("name: 'bad name'\nsites: [{name: a}]\n", "name", "not a valid project name"),
+        ("name: p\nsites: [{name: a}]\naggregators: [{name: r, port: 7444, sites: [b]}]\n", "aggregators[0].sites[0]", "not one of the project's sites"),
+        ("name: p\nsites: [{name: a}]\naggregators: [{name: r, port: 7444, sites: [a]}, {name: s, port: 7445, sites: [a]}]\n",
+         "aggregators[1].sites[0]", "already in the region of r"),
+        ("name: p\nsites: [{name: a}]\naggregators: [{name: r, port: 0, sites: [a]}]\n", "aggregators[0].port", "not a TCP port"),
+        ("name: p\nsites: [{name: a}]\naggregators: [{name: r, port: 7444, sites: []}]\n", "aggregators[0].sites", "has no sites"),
+        ("name: p\nsites: [{name: a}]\naggregators: [{name: a, port: 7444, sites: [a]}]\n", "aggregators[0].name", "already used"),
     ] as [(String, String?, String)])
     func projectErrors(yaml: String, key: String?, message: String) throws {
         let error = expectPKIError(.invalidProject) { try ProjectDefinition.parse(yaml: yaml, source: "project.yaml") }

@@ -147,6 +147,49 @@ struct ProvisionerTests {
         #expect(try Kit.load(from: fixture.kit("hospital-01")).certificate.extensions.subjectAlternativeNames == nil)
     }
 
+    @Test("An aggregator gets a server certificate for its host and an aggregator.yaml; its region's sites dial it, the others the coordinator")
+    func aggregatorKits() throws {
+        let yaml = sampleProjectYAML + """
+
+            aggregators:
+              - {name: region-north, host: agg-north.example.org, addresses: [10.0.0.7], port: 7444, sites: [hospital-01, hospital-03]}
+            """
+        let fixture = try ProvisionedWorkspace(yaml: yaml)
+        defer { fixture.directory.remove() }
+        #expect(fixture.report.participants.map(\.role) == [.coordinator, .aggregator, .site, .site, .site, .admin])
+        let kit = try Kit.load(from: fixture.kit("region-north"))
+        guard case .aggregator(let config) = kit.config else {
+            Issue.record("region-north's kit is a \(kit.role.rawValue) kit")
+            return
+        }
+        #expect(config.upstream == Endpoint(host: "coord.example.org", port: 7443))
+        #expect(config.listen.port == 7444 && config.publicHost == "agg-north.example.org")
+        #expect(config.sites == ["hospital-01", "hospital-03"] && config.minSites == 2)
+        #expect(Set(try #require(try kit.certificate.extensions.extendedKeyUsage).map { $0 }) == [.serverAuth, .clientAuth])
+        let sans = try #require(try kit.certificate.extensions.subjectAlternativeNames).map { $0 }
+        #expect(sans.contains(.dnsName("agg-north.example.org")))
+        #expect(sans.contains(.ipAddress(ASN1OctetString(contentBytes: [10, 0, 0, 7]))))
+        #expect(kit.identity.role == .aggregator)
+        #expect(try String(contentsOf: fixture.kit("region-north").appendingPathComponent("README.md"), encoding: .utf8)
+            .contains("cohort aggregator --kit DIR"))
+        for (site, endpoint) in [("hospital-01", Endpoint(host: "agg-north.example.org", port: 7444)),
+                                 ("hospital-02", Endpoint(host: "coord.example.org", port: 7443)),
+                                 ("hospital-03", Endpoint(host: "agg-north.example.org", port: 7444))] {
+            guard case .site(let c) = try Kit.load(from: fixture.kit(site)).config else { continue }
+            #expect(c.coordinator == endpoint, "\(site) dials \(c.coordinator)")
+        }
+        // The config round-trips through its YAML, and the workspace's project file keeps the region.
+        #expect(try AggregatorConfig.parse(yaml: config.yaml(), source: "aggregator.yaml") == config)
+        let reparsed = try ProjectDefinition.parse(yaml: try ProjectDefinition.load(from: fixture.workspace.projectFile).yaml(), source: "p")
+        #expect(reparsed.aggregators == [.init(name: "region-north", host: "agg-north.example.org", addresses: ["10.0.0.7"], port: 7444,
+                                               sites: ["hospital-01", "hospital-03"])])
+        // Aggregators come from project.yaml, not --add-site.
+        let added = expectPKIError(.notAllowed) {
+            _ = try Provisioner().addParticipant(workspace: fixture.workspace.url, name: "region-south", organization: "X", role: .aggregator)
+        }
+        #expect(added != nil)
+    }
+
     @Test("Kit configs carry the coordinator endpoint and defaults")
     func kitConfigs() throws {
         let fixture = try ProvisionedWorkspace()

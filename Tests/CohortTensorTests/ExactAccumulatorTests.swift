@@ -100,5 +100,17 @@ struct ExactAccumulatorTests {
         #expect(throws: AccumulatorError.self) { try acc.add([1, 3e30, 3], weight: 1) }
         #expect(acc == before)
         #expect(throws: AccumulatorError.self) { try ExactAccumulator(serialized: [1, 2, 3]) }
+        // A header claiming more elements than the bytes hold (or an element count beyond Int) is an error, not a
+        // trap: a partial sum arrives from the network.
+        var forged = acc.serialized()
+        for b in 32..<40 { forged[b] = 0xFF }
+        #expect(throws: AccumulatorError.self) { try ExactAccumulator(serialized: forged) }
+        forged = acc.serialized()
+        forged[32] = 4
+        #expect(throws: AccumulatorError.self) { try ExactAccumulator(serialized: forged) }
+        forged = acc.serialized()
+        for b in 8..<16 { forged[b] = 0xFF }
+        #expect(throws: AccumulatorError.self) { try ExactAccumulator(serialized: forged) }
+        #expect(try ExactAccumulator(serialized: acc.serialized()).serialized() == acc.serialized())
     }
 }

@@ -24,10 +24,17 @@ struct NetworkBench: AsyncParsableCommand {
     @Option(help: "Directory of the Flower baseline scripts.") var flowerDir: String = "../shared/peers/flower"
     @Flag(help: "Instead: distributed DP rounds with SecAgg+ beside the same rounds without it (the cost of secure aggregation end to end).")
     var secagg = false
+    @Option(help: "Instead: the same FedAvg rounds flat and through N regional aggregators (sites assigned round robin).")
+    var regions: Int?
 
     func run() async throws {
         if self.secagg {
             try await self.runSecAgg()
+            return
+        }
+        if let r = self.regions {
+            guard r >= 1 else { throw ValidationError("--regions must be at least 1") }
+            try await self.runRegions(r)
             return
         }
         var rows = ["| sites | params | Cohort s/round (mean, excl. first) | Cohort coordinator peak RSS MiB | Flower s/round (mean, excl. first) | Flower server peak RSS MiB | speed-up | memory ratio |",
@@ -59,6 +66,24 @@ struct NetworkBench: AsyncParsableCommand {
                 let plain = try await CohortNetworkRun(sites: n, params: p, rounds: self.rounds, samples: s, privacy: privacy(false)).measure()
                 let secure = try await CohortNetworkRun(sites: n, params: p, rounds: self.rounds, samples: s, privacy: privacy(true)).measure()
                 rows.append("| \(n) | \(plain.parameters) | \(String(format: "%.3f", plain.roundSeconds)) | \(String(format: "%.3f", secure.roundSeconds)) | \(String(format: "%.2fx", secure.roundSeconds / plain.roundSeconds)) |")
+                FileHandle.standardError.write(Data((rows.last! + "\n").utf8))
+            }
+        }
+        print(rows.joined(separator: "\n"))
+    }
+
+    /// Flat rounds beside the same rounds through regional aggregators: time per round, and what the coordinator
+    /// receives and holds.
+    func runRegions(_ regions: Int) async throws {
+        var rows = ["| sites | regions | params | flat s/round | two-tier s/round | ratio | flat coordinator MiB received/round | two-tier | flat coordinator peak RSS MiB | two-tier |",
+                    "|---|---|---|---|---|---|---|---|---|---|"]
+        for p in self.params.split(separator: ",").compactMap({ Int($0) }) {
+            for n in self.sites.split(separator: ",").compactMap({ Int($0) }) {
+                let s = self.samples ?? (p < 100_000 ? 64 : 32)
+                let flat = try await CohortNetworkRun(sites: n, params: p, rounds: self.rounds, samples: s).measure()
+                let tiers = try await CohortNetworkRun(sites: n, params: p, rounds: self.rounds, samples: s, regions: regions).measure()
+                func mib(_ b: Double) -> String { String(format: "%.1f", b / 1_048_576) }
+                rows.append("| \(n) | \(regions) | \(flat.parameters) | \(String(format: "%.3f", flat.roundSeconds)) | \(String(format: "%.3f", tiers.roundSeconds)) | \(String(format: "%.2fx", tiers.roundSeconds / flat.roundSeconds)) | \(mib(flat.bytesPerRound)) | \(mib(tiers.bytesPerRound)) | \(String(format: "%.0f", flat.peakRSSMiB)) | \(String(format: "%.0f", tiers.peakRSSMiB)) |")
                 FileHandle.standardError.write(Data((rows.last! + "\n").utf8))
             }
         }
@@ -100,11 +125,15 @@ struct CohortNetworkRun {
     let rounds: Int
     let samples: Int
     var privacy: PrivacySettings? = nil
+    /// Regional aggregators between the sites and the coordinator (0: flat).
+    var regions = 0
 
     struct Result {
         var parameters: Int
         var roundSeconds: Double
         var peakRSSMiB: Double
+        /// Update bytes the coordinator received per round (from its audit log).
+        var bytesPerRound: Double
     }
 
     var hidden: Int { max(1, Int((Double(self.params - 10) / 111).rounded())) }
@@ -119,6 +148,12 @@ struct CohortNetworkRun {
         var project = "name: bench\ncoordinator: {name: coordinator, host: localhost, addresses: [127.0.0.1], port: \(port)}\nsites:\n"
         for n in names { project += "  - {name: \(n), organization: \(n)}\n" }
         project += "admins:\n  - {name: admin, organization: bench}\n"
+        let regionNames = (0..<self.regions).map { "region-\($0 + 1)" }
+        if !regionNames.isEmpty { project += "aggregators:\n" }
+        for (r, region) in regionNames.enumerated() {
+            let members = names.enumerated().filter { $0.offset % self.regions == r }.map(\.element)
+            project += "  - {name: \(region), host: localhost, addresses: [127.0.0.1], port: \(Self.freePort()), sites: [\(members.joined(separator: ", "))]}\n"
+        }
         try Data(project.utf8).write(to: dir.appendingPathComponent("project.yaml"))
         _ = try Provisioner().provision(projectFile: dir.appendingPathComponent("project.yaml"), workspace: dir.appendingPathComponent("ws"))
         let data = dir.appendingPathComponent("data")
@@ -145,18 +180,22 @@ struct CohortNetworkRun {
             for p in processes where p.isRunning { p.terminate() }
             for p in processes { p.waitUntilExit() }
         }
+        for r in regionNames {
+            processes.append(try start(["aggregator", "--kit", "ws/kits/\(r)", "--state", "state-\(r)"], log: "\(r).log"))
+        }
         for n in names {
             processes.append(try start(["site", "--kit", "ws/kits/\(n)", "--data", "data", "--state", "state-\(n)"], log: "\(n).log"))
         }
+        let members = regionNames.isEmpty ? names : regionNames
         let adminKit = dir.appendingPathComponent("ws/kits/admin").path
         // Wait for every site to connect.
         let deadline = Date().addingTimeInterval(120)
         while Date() < deadline {
             if let s = try? await AdminConnection.with(kit: adminKit, reportErrors: false, { try await $0.status() }),
-               s.sites.filter(\.connected).count == self.sites { break }
+               s.sites.filter(\.connected).count == members.count { break }
             try await Task.sleep(for: .milliseconds(200))
         }
-        var spec = JobSpec(name: "bench", sites: names, minimumSites: self.sites, model: .mlp, hidden: [self.hidden], schemaYAML: schema,
+        var spec = JobSpec(name: "bench", sites: members, minimumSites: members.count, model: .mlp, hidden: [self.hidden], schemaYAML: schema,
                            standardize: .none, rounds: self.rounds,
                            training: .init(budget: .epochs(1), batchSize: 32, optimizer: .sgd(learningRate: 0.05)), seed: 1,
                            roundTimeoutSeconds: 600, evaluateEvery: 0, waitForSitesSeconds: 120)
@@ -182,8 +221,13 @@ struct CohortNetworkRun {
         let bounds = [s] + ends
         let perRound = (0..<self.rounds).map { bounds[$0 + 1].timeIntervalSince(bounds[$0]) }
         let steady = perRound.count > 1 ? Array(perRound.dropFirst()) : perRound
+        let received = audit.filter { $0.event == "update.received" }.compactMap { entry -> Double? in
+            guard let payload = try? JSONSerialization.jsonObject(with: Data(entry.payload.utf8)) as? [String: Any] else { return nil }
+            return (payload["bytes"] as? NSNumber)?.doubleValue
+        }
         return Result(parameters: 100 * self.hidden + self.hidden + self.hidden * 10 + 10,
-                      roundSeconds: steady.reduce(0, +) / Double(steady.count), peakRSSMiB: rss)
+                      roundSeconds: steady.reduce(0, +) / Double(steady.count), peakRSSMiB: rss,
+                      bytesPerRound: received.reduce(0, +) / Double(self.rounds))
     }
 
     /// Teacher-labelled Gaussian data as in Flower's benchmark: x ~ N(0, 1)^100, y = argmax(x T + 0.5 noise).

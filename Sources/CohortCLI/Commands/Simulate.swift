@@ -249,9 +249,8 @@ struct Simulate: AsyncParsableCommand {
         config.regions = self.regions
         if let r = self.regions {
             guard r >= 1 else { throw ValidationError("--regions must be at least 1") }
-            switch strategy {
-            case .fedAvg, .fedAvgM, .fedProx, .fedOpt: break
-            default: throw ValidationError("--regions works with fedavg, fedavgm, fedprox and the FedOpt strategies (regions pass example-weighted partial sums), not \(strategy.name)")
+            guard strategy.passesRegionalSums else {
+                throw ValidationError("--regions works with fedavg, fedavgm, fedprox and the FedOpt strategies (regions pass example-weighted partial sums), not \(strategy.name)")
             }
             if self.privacy.dp != nil || self.compression != nil || attack != nil || self.dropout > 0 {
                 throw ValidationError("--regions does not combine with --dp, --compression, --attack or --dropout here")

@@ -47,6 +47,7 @@ struct Doctor: AsyncParsableCommand {
         case .site(let c): endpoint = (c.coordinator.host, c.coordinator.port)
         case .admin(let c): endpoint = (c.coordinator.host, c.coordinator.port)
         case .coordinator(let c): endpoint = ("127.0.0.1", c.listen.port)
+        case .aggregator(let c): endpoint = (c.upstream.host, c.upstream.port)
         }
         let addresses = Network.resolve(endpoint.host)
         checks.append(Check(name: "name resolution", passed: !addresses.isEmpty,
@@ -77,7 +78,7 @@ struct Doctor: AsyncParsableCommand {
             var options = CallOptions.defaults
             options.timeout = .seconds(10)
             let versions: Cohort_V1_Versions = try await withGRPCClient(transport: transport) { client in
-                if kit.role == .site {
+                if kit.role.joinsFederation {
                     var hello = Cohort_V1_HelloRequest()
                     hello.versions = WireProtocol.versions(software: CohortVersion.software)
                     hello.site = kit.name

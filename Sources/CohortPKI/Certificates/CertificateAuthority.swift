@@ -11,8 +11,8 @@ public import X509
 ///   keyCertSign + cRLSign, both critical; SubjectKeyIdentifier.
 /// - Participant: subject `O=<organization>, OU=<project>, OU=<role>, CN=<name>` (the role is the OU next to the CN,
 ///   the project the OU before it); BasicConstraints not-CA and KeyUsage digitalSignature, both critical;
-///   ExtendedKeyUsage serverAuth + clientAuth for the coordinator and clientAuth otherwise; SAN for the
-///   coordinator's host and addresses; SubjectKeyIdentifier and AuthorityKeyIdentifier.
+///   ExtendedKeyUsage serverAuth + clientAuth for the coordinator and aggregators and clientAuth otherwise; SAN
+///   for their hosts and addresses; SubjectKeyIdentifier and AuthorityKeyIdentifier.
 ///
 /// Every key is ECDSA P-256, every signature ecdsaWithSHA256, every serial number 20 random bytes.
 public struct CertificateAuthority: Sendable {
@@ -94,7 +94,7 @@ public struct CertificateAuthority: Sendable {
             }
             names.append(.ipAddress(ASN1OctetString(contentBytes: ArraySlice(bytes))))
         }
-        let usages: [ExtendedKeyUsage.Usage] = role == .coordinator ? [.serverAuth, .clientAuth] : [.clientAuth]
+        let usages: [ExtendedKeyUsage.Usage] = role.isServer ? [.serverAuth, .clientAuth] : [.clientAuth]
         let authorityKeyID = (try? self.certificate.extensions.subjectKeyIdentifier)??.keyIdentifier
             ?? SubjectKeyIdentifier(hash: self.certificate.publicKey).keyIdentifier
         do {

@@ -1,10 +1,12 @@
 public import Foundation
 
-/// The role configuration of a startup kit: exactly one of `coordinator.yaml`, `site.yaml`, `admin.yaml`.
+/// The role configuration of a startup kit: exactly one of `coordinator.yaml`, `site.yaml`, `admin.yaml`,
+/// `aggregator.yaml`.
 public enum KitConfig: Sendable, Hashable {
     case coordinator(CoordinatorConfig)
     case site(SiteConfig)
     case admin(AdminConfig)
+    case aggregator(AggregatorConfig)
 
     /// The role the file declares.
     public var role: Role {
@@ -12,6 +14,7 @@ public enum KitConfig: Sendable, Hashable {
         case .coordinator: .coordinator
         case .site: .site
         case .admin: .admin
+        case .aggregator: .aggregator
         }
     }
 
@@ -21,6 +24,7 @@ public enum KitConfig: Sendable, Hashable {
         case .coordinator(let c): c.name
         case .site(let c): c.name
         case .admin(let c): c.name
+        case .aggregator(let c): c.name
         }
     }
 
@@ -30,6 +34,7 @@ public enum KitConfig: Sendable, Hashable {
         case .coordinator(let c): c.project
         case .site(let c): c.project
         case .admin(let c): c.project
+        case .aggregator(let c): c.project
         }
     }
 
@@ -39,6 +44,7 @@ public enum KitConfig: Sendable, Hashable {
         case .coordinator: .coordinator(try CoordinatorConfig.load(from: url))
         case .site: .site(try SiteConfig.load(from: url))
         case .admin: .admin(try AdminConfig.load(from: url))
+        case .aggregator: .aggregator(try AggregatorConfig.load(from: url))
         }
     }
 
@@ -48,6 +54,7 @@ public enum KitConfig: Sendable, Hashable {
         case .coordinator(let c): c.yaml()
         case .site(let c): c.yaml()
         case .admin(let c): c.yaml()
+        case .aggregator(let c): c.yaml()
         }
     }
 }

@@ -156,6 +156,13 @@ public struct Kit: Sendable {
         }
     }
 
+    /// This kit with another configuration of the same role and identity (a command-line override).
+    public func replacing(config: KitConfig) -> Kit {
+        Kit(directory: self.directory, config: config, certificate: self.certificate, certificatePEM: self.certificatePEM,
+            privateKey: self.privateKey, privateKeyPEM: self.privateKeyPEM, caCertificate: self.caCertificate, caPEM: self.caPEM,
+            identity: self.identity)
+    }
+
     /// The coordinator's revocation list from ``revocationsFile``, verified with the kit's CA; nil if absent.
     public func loadRevocations() throws(PKIError) -> RevocationList? {
         guard SecureFile.exists(self.revocationsFile) else { return nil }

@@ -15,6 +15,7 @@ extension ProjectDefinition {
             [("coordinator", self.coordinator.name, self.coordinator.organization)]
         entries += self.sites.enumerated().map { ("sites[\($0.offset)]", $0.element.name, $0.element.organization) }
         entries += self.admins.enumerated().map { ("admins[\($0.offset)]", $0.element.name, $0.element.organization) }
+        entries += self.aggregators.enumerated().map { ("aggregators[\($0.offset)]", $0.element.name, $0.element.organization) }
         var seen: [String: String] = [:]
         for entry in entries {
             guard ParticipantName.isValid(entry.name) else {
@@ -43,12 +44,39 @@ extension ProjectDefinition {
             throw fail("coordinator.addresses[\(i)]", "'\(address)' is not an IPv4 or IPv6 address",
                        hint: "put DNS names in coordinator.host")
         }
+        try self.validateAggregators(fail: fail)
         if let days = self.caValidityDays, !(1...36500).contains(days) {
             throw fail("ca_validity_days", "\(days) is out of range", hint: "use 1...36500 days")
         }
         if let days = self.validityDays, !(1...self.authorityValidityDays).contains(days) {
             throw fail("validity_days", "\(days) is out of range",
                        hint: "use 1...\(self.authorityValidityDays) days (at most the CA's validity)")
+        }
+    }
+
+    /// Each aggregator: a port, a host, IP addresses, and sites that exist and belong to no other region.
+    private func validateAggregators(fail: (String?, String, String?) -> PKIError) throws(PKIError) {
+        let siteNames = Set(self.sites.map { $0.name.lowercased() })
+        var region = [String: String]()
+        for (i, a) in self.aggregators.enumerated() {
+            let key = "aggregators[\(i)]"
+            guard (1...65535).contains(a.port) else { throw fail("\(key).port", "\(a.port) is not a TCP port", "use 1...65535") }
+            guard Self.isValidHost(a.host) else { throw fail("\(key).host", "'\(a.host)' is not a DNS name or IP address", nil) }
+            for (j, address) in a.addresses.enumerated() where IPAddress.bytes(address) == nil {
+                throw fail("\(key).addresses[\(j)]", "'\(address)' is not an IPv4 or IPv6 address", "put DNS names in host")
+            }
+            guard !a.sites.isEmpty else {
+                throw fail("\(key).sites", "aggregator '\(a.name)' has no sites", "list the region's sites, e.g. sites: [hospital-01, hospital-02]")
+            }
+            for (j, site) in a.sites.enumerated() {
+                guard siteNames.contains(site.lowercased()) else {
+                    throw fail("\(key).sites[\(j)]", "'\(site)' is not one of the project's sites", "add it under sites: first")
+                }
+                if let other = region[site.lowercased()] {
+                    throw fail("\(key).sites[\(j)]", "'\(site)' is already in the region of \(other)", "a site belongs to at most one aggregator")
+                }
+                region[site.lowercased()] = a.name
+            }
         }
     }
 
@@ -95,6 +123,15 @@ extension ProjectDefinition {
                 var line = "  - {name: \(YAMLText.quote(member.name))"
                 if let organization = member.organization { line += ", organization: \(YAMLText.quote(organization))" }
                 y.raw(line + "}")
+            }
+        }
+        if !self.aggregators.isEmpty {
+            y.section("aggregators")
+            for a in self.aggregators {
+                var line = "  - {name: \(YAMLText.quote(a.name))"
+                if let organization = a.organization { line += ", organization: \(YAMLText.quote(organization))" }
+                line += ", host: \(YAMLText.quote(a.host)), addresses: \(YAMLText.list(a.addresses)), port: \(a.port)"
+                y.raw(line + ", sites: \(YAMLText.list(a.sites))}")
             }
         }
         if let days = self.validityDays { y.field("validity_days", String(days)) }

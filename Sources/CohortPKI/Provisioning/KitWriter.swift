@@ -57,6 +57,17 @@ enum KitWriter {
                 `policy:` section of `site.yaml` limits which jobs this site accepts (tasks, models, rounds, privacy).
 
                 """
+        case .aggregator(let c):
+            s += """
+                ## Start the regional aggregator
+
+                    cohort aggregator --kit DIR [--state DIR]
+
+                It listens on \(c.listen.endpoint) for its region's sites (\(c.sites.joined(separator: ", "))), which dial
+                `\(c.publicHost):\(c.listen.port)`, and joins the coordinator at \(c.upstream) for them. It passes up
+                one exact sum per round, of at least \(c.minSites) sites, and never a single site's update.
+
+                """
         case .admin(let c):
             s += """
                 ## Submit jobs

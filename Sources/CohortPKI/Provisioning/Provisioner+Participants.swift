@@ -15,6 +15,10 @@ extension Provisioner {
         guard role != .coordinator else {
             throw PKIError(.notAllowed, "a project has exactly one coordinator; add a site or an admin instead")
         }
+        guard role != .aggregator else {
+            throw PKIError(.notAllowed, "aggregators are provisioned from project.yaml's aggregators: section",
+                           hint: "list the aggregator and its sites in project.yaml before provisioning")
+        }
         guard ParticipantName.isValid(name) else {
             throw PKIError(.invalidProject, key: "name", "'\(name)' is not a valid participant name",
                            hint: ParticipantName.rule)

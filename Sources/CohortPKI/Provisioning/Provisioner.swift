@@ -73,15 +73,19 @@ public struct Provisioner: Sendable {
     }
 
     /// Issues a participant certificate valid from `now - backdate` for the project's validity, capped at the CA's
-    /// own expiry. The coordinator's certificate names its host and addresses in the SAN.
+    /// own expiry. The coordinator's and aggregators' certificates name their hosts and addresses in the SAN.
     func issue(_ participant: ProjectDefinition.Participant, project: ProjectDefinition,
                authority: CertificateAuthority, now: Date) throws(PKIError) -> IssuedCertificate {
         var dnsNames: [String] = []
         var ipAddresses: [String] = []
-        if participant.role == .coordinator {
-            let host = project.coordinator.host
-            if IPAddress.bytes(host) != nil { ipAddresses.append(host) } else { dnsNames.append(host) }
-            ipAddresses += project.coordinator.addresses.filter { !ipAddresses.contains($0) }
+        var server: (host: String, addresses: [String])?
+        if participant.role == .coordinator { server = (project.coordinator.host, project.coordinator.addresses) }
+        if participant.role == .aggregator, let a = project.aggregators.first(where: { $0.name == participant.name }) {
+            server = (a.host, a.addresses)
+        }
+        if let server {
+            if IPAddress.bytes(server.host) != nil { ipAddresses.append(server.host) } else { dnsNames.append(server.host) }
+            ipAddresses += server.addresses.filter { !ipAddresses.contains($0) }
         }
         let notAfter = min(now.addingTimeInterval(Double(project.participantValidityDays) * 86_400),
                            authority.certificate.notValidAfter)
@@ -100,9 +104,17 @@ public struct Provisioner: Sendable {
                 name: participant.name, project: project.name,
                 listen: .init(host: "0.0.0.0", port: project.coordinator.port), publicHost: project.coordinator.host))
         case .site:
-            return .site(SiteConfig(name: participant.name, project: project.name, coordinator: endpoint))
+            // A site in a region dials its aggregator.
+            let region = project.aggregator(serving: participant.name).map { Endpoint(host: $0.host, port: $0.port) }
+            return .site(SiteConfig(name: participant.name, project: project.name, coordinator: region ?? endpoint))
         case .admin:
             return .admin(AdminConfig(name: participant.name, project: project.name, coordinator: endpoint))
+        case .aggregator:
+            let a = project.aggregators.first { $0.name == participant.name }
+            return .aggregator(AggregatorConfig(
+                name: participant.name, project: project.name, upstream: endpoint,
+                listen: .init(host: "0.0.0.0", port: a?.port ?? Endpoint.defaultPort), publicHost: a?.host ?? "localhost",
+                sites: a?.sites ?? []))
         }
     }
 }

@@ -44,14 +44,9 @@ public struct RegionalSites: SiteConnector {
             regionalPlan.participants = names
             var regional = WeightedDeltaAggregator(parameterCount: global.count, expectedSites: Set(names))
             failures += await sites.train(regionalPlan, global: global, aggregator: &regional)
-            guard !regional.acceptedSites.isEmpty else { continue }
-            let examples = regional.siteTraining.values.reduce(0) { $0 + $1.examples }
-            let summary = TrainingSummary(steps: regional.siteTraining.values.reduce(0) { $0 + $1.training.steps },
-                                          examplesSeen: regional.siteTraining.values.reduce(0) { $0 + $1.training.examplesSeen },
-                                          meanLoss: regional.meanTrainingLoss)
+            guard let update = regional.regionalUpdate(site: region, round: plan.round) else { continue }
             do throws(SiteFailure) {
-                try aggregator.accept(SiteUpdate(site: region, round: plan.round, delta: [], exampleCount: examples, training: summary,
-                                                 partial: regional.accumulator))
+                try aggregator.accept(update)
             } catch {
                 failures.append(error)
             }

@@ -129,6 +129,17 @@ public struct SiteEvaluation: Sendable, Hashable, Codable {
     }
 }
 
+extension SiteEvaluation {
+    /// Several sites' evaluations as one (a region's): the summaries merged, the metrics of the merged summary.
+    /// Pooled metrics over merged summaries equal those over the sites' own, so a regional tier changes no global
+    /// metric. Nil for no results.
+    public static func merged(_ results: [SiteEvaluation], as site: String) -> SiteEvaluation? {
+        guard var summary = results.first?.summary else { return nil }
+        for r in results.dropFirst() where r.summary.classCount == summary.classCount { summary.merge(r.summary) }
+        return SiteEvaluation(site: site, metrics: summary.metrics, summary: summary)
+    }
+}
+
 /// Why a site produced no usable result in a round.
 public struct SiteFailure: Error, Sendable, Hashable, CustomStringConvertible {
     public struct Code: Hashable, Sendable, Codable, CustomStringConvertible {

@@ -58,6 +58,18 @@ public struct WeightedDeltaAggregator: UpdateAggregator {
         self.siteTraining[update.site] = SiteTrainingRecord(update)
     }
 
+    /// What a regional tier passes up: the exact partial sum of its accepted sites as one "site" (its examples are
+    /// the region's total), or nil when no site was accepted.
+    public func regionalUpdate(site: String, round: Int) -> SiteUpdate? {
+        guard !self.acceptedSites.isEmpty else { return nil }
+        let records = self.siteTraining.values
+        let summary = TrainingSummary(steps: records.reduce(0) { $0 + $1.training.steps },
+                                      examplesSeen: records.reduce(0) { $0 + $1.training.examplesSeen },
+                                      meanLoss: self.meanTrainingLoss)
+        return SiteUpdate(site: site, round: round, delta: [], exampleCount: records.reduce(0) { $0 + $1.examples },
+                          training: summary, partial: self.accumulator)
+    }
+
     /// The weighted mean delta.
     public var meanDelta: [Float] { self.accumulator.weightedMean() }
 

@@ -85,6 +85,16 @@ public enum StrategySpec: Sendable, Hashable, Codable, CustomStringConvertible {
         }
     }
 
+    /// Whether a regional tier can stand in for its sites: the rule applies the example-weighted mean of the sites'
+    /// deltas, which exact partial sums reproduce bit for bit (SCAFFOLD's control variates, Cyclic's sequence and
+    /// the robust rules' individual updates do not pass through a sum).
+    public var passesRegionalSums: Bool {
+        switch self {
+        case .fedAvg, .fedAvgM, .fedProx, .fedOpt: true
+        default: false
+        }
+    }
+
     /// Whether the rule is one of the robust rules, which need every individual update (a ``BufferedAggregator``),
     /// so cannot run under secure aggregation.
     public var needsIndividualUpdates: Bool {

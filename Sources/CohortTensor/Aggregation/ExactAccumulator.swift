@@ -200,6 +200,9 @@ public struct ExactAccumulator: Sendable, Hashable {
         }
         let bits = Int(word(0))
         guard (8...52).contains(bits) else { throw .malformed("fraction bits \(bits) out of range") }
+        guard word(4) <= UInt64((bytes.count - 40) / 16), word(1) <= UInt64(Int.max) else {
+            throw .malformed("accumulator of \(word(4)) elements cannot fit in \(bytes.count) bytes")
+        }
         let n = Int(word(4))
         guard bytes.count == 40 + 16 * n else {
             throw .malformed("accumulator of \(n) elements needs \(40 + 16 * n) bytes, got \(bytes.count)")
