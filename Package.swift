@@ -225,7 +225,7 @@ let package = Package(
         .testTarget(
             name: "CohortPKITests",
             dependencies: [
-                "CohortPKI", "CohortTesting",
+                "CohortPKI", "CohortTesting", "CohortAnalytics",
                 .product(name: "X509", package: "swift-certificates"), .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
             ],
@@ -246,7 +246,8 @@ let package = Package(
             name: "CohortCLITests",
             dependencies: [
                 "CohortCLI", "CohortTesting", "CohortData", "CohortModel", "CohortRuntime", "CohortStrategy", "CohortStore",
-                "CohortTensor", "CohortPKI", "cohort", .product(name: "GRDB", package: "GRDB.swift"),
+                "CohortTensor", "CohortPKI", "CohortAnalytics", "cohort", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strictSettings
         ),

@@ -33,6 +33,41 @@ struct AdminService: Cohort_V1_Admin.SimpleServiceProtocol {
         return Self.info(row)
     }
 
+    func runPSI(request: Cohort_V1_PSIRequest, context: ServerContext) async throws -> Cohort_V1_PSIResponse {
+        let admin = try await self.context.authenticate(context, role: .admin)
+        try self.context.requireProtocol(request.protocol)
+        try self.context.requireSize(request.wireSize, method: "RunPSI", sender: admin.name)
+        let parameters: PSIParameters
+        do {
+            _ = try DatasetSchema.parse(yaml: request.schemaYaml, source: "schema")
+            guard let channel = PSIParameters.Channel(rawValue: request.channel.isEmpty ? "sealed" : request.channel) else {
+                throw AnalyticsError(.parameterMismatch, "channel '\(request.channel)' is not sealed or plain")
+            }
+            parameters = PSIParameters(session: UUID().uuidString, parties: request.sites, receiver: request.receiver.isEmpty ? nil : request.receiver,
+                                       output: request.members ? .members : .cardinality, channel: channel)
+            try parameters.validate()
+        } catch {
+            self.context.records.audit(admin.name, "psi.rejected", ["reason": .string("\(error)")])
+            throw RPCError(code: .invalidArgument, message: "the intersection is not valid: \(error)")
+        }
+        let connected = await self.context.registry.connected
+        if let missing = parameters.parties.first(where: { !connected.contains($0) }) {
+            throw RPCError(code: .failedPrecondition, message: "site \(missing) is not connected; `cohort status` lists the connected sites")
+        }
+        let outcome: PSIRunner.Outcome
+        do {
+            outcome = try await PSIRunner(context: self.context).run(
+                parameters: parameters, schemaYAML: request.schemaYaml, column: request.column.isEmpty ? nil : request.column,
+                timeoutSeconds: request.timeoutSeconds == 0 ? 120 : Int(request.timeoutSeconds), admin: admin.name)
+        } catch {
+            throw RPCError(code: .failedPrecondition, message: "the intersection could not run: \(error)")
+        }
+        var r = Cohort_V1_PSIResponse()
+        r.reportJson = try WireJSON.encoder().encode(outcome.report)
+        r.failures = outcome.failures.map { Cohort_V1_Failure(site: $0.site, code: $0.code.rawValue, message: $0.message) }
+        return r
+    }
+
     func runQuery(request: Cohort_V1_QueryRequest, context: ServerContext) async throws -> Cohort_V1_QueryResponse {
         let admin = try await self.context.authenticate(context, role: .admin)
         try self.context.requireProtocol(request.protocol)

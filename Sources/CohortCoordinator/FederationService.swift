@@ -1,3 +1,4 @@
+import CohortAnalytics
 import CohortSecAgg
 import CohortStore
 import CohortModel
@@ -92,9 +93,36 @@ struct FederationService: Cohort_V1_Federation.SimpleServiceProtocol {
             _ = await self.context.inbox.deliver(p.taskID, .prepared(site: identity.name, trainCount: Int(p.trainCount), testCount: Int(p.testCount)))
         case .secagg(let envelope)?:
             try await self.handleSecAgg(envelope, from: identity)
+        case .psi(let envelope)?:
+            await self.handlePSI(envelope, from: identity)
         case nil:
             throw RPCError(code: .invalidArgument, message: "empty session event (a newer protocol version?)")
         }
+    }
+
+    /// A private set intersection message: accepted only for an open PSI task of this site and only if it names
+    /// the certificate's identity as its sender; its payload is not opened here (the runner's relay checks the
+    /// addresses and parameters).
+    private func handlePSI(_ envelope: Cohort_V1_PSIEnvelope, from identity: PeerIdentity) async {
+        let site = identity.name
+        guard let task = await self.context.inbox.task(envelope.taskID, site: site), task.kind == .psi else {
+            self.context.records.audit(site, "psi.late", ["task": .string(envelope.taskID)])
+            return
+        }
+        let message: PSIMessage
+        do { message = try WireJSON.decoder().decode(PSIMessage.self, from: envelope.message) } catch {
+            self.context.records.audit(site, "message.refused", ["method": "Session.psi", "reason": .string("unreadable: \(error)")])
+            _ = await self.context.inbox.deliver(envelope.taskID, .failure(SiteFailure(site: site, code: .rejected, message: "an unreadable PSI message")))
+            return
+        }
+        guard message.from == site else {
+            self.context.records.audit(site, "message.refused", ["method": "Session.psi", "claimed": .string(message.from),
+                                                                 "reason": "identity mismatch"])
+            _ = await self.context.inbox.deliver(envelope.taskID, .failure(SiteFailure(site: site, code: .rejected,
+                                                                                      message: "a PSI message claiming to come from '\(message.from)'")))
+            return
+        }
+        _ = await self.context.inbox.deliverMessage(envelope.taskID, .psi(site: site, message: message, signature: envelope.signature))
     }
 
     /// A secure aggregation message: accepted only for an open training task of this site, and only if every

@@ -94,6 +94,7 @@ struct NetworkSites: SiteConnector {
         case .evaluate: "eval"
         case .finish: "finish"
         case .statistics: "stats"
+        case .psi: "psi"
         default: "task"
         }
     }

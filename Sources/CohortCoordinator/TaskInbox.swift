@@ -1,3 +1,4 @@
+import CohortAnalytics
 import CohortSecAgg
 import CohortStrategy
 import CohortWire
@@ -39,6 +40,8 @@ actor TaskInbox {
         case deadline
         /// A secure aggregation message from a site (with its training report when it is the masked input).
         case secagg(site: String, message: SecAggMessage, training: SiteTrainingRecord?)
+        /// A private set intersection message from a party (checked to come from that party).
+        case psi(site: String, message: PSIMessage, signature: Data)
         /// A secure aggregation stage ran out of time (the stage's sequence number in the round).
         case stageTimeout(Int)
     }

@@ -7,21 +7,36 @@ import Crypto
 import Foundation
 import Logging
 
-/// Routes secure aggregation messages from the coordinator (on the session stream) to the training task that
-/// waits for them.
-actor SecAggMailbox {
-    private var boxes: [String: AsyncStream<Cohort_V1_SecAggEnvelope>.Continuation] = [:]
+/// Messages for the tasks that exchange several with the coordinator while they run (secure aggregation, private
+/// set intersection), by task id. A task opens its mailbox before its first message goes out, so no answer is missed.
+actor Mailbox<Envelope: Sendable> {
+    private var boxes: [String: AsyncStream<Envelope>.Continuation] = [:]
+    /// Tasks the coordinator cancelled before they opened their mailbox.
+    private var cancelled: Set<String> = []
 
-    /// Opens the mailbox of a task (before its first message goes out, so no answer is missed).
-    func open(_ taskID: String) -> AsyncStream<Cohort_V1_SecAggEnvelope> {
-        let (stream, continuation) = AsyncStream<Cohort_V1_SecAggEnvelope>.makeStream()
-        self.boxes[taskID] = continuation
+    /// Opens the mailbox of a task (already closed if the coordinator cancelled the task).
+    func open(_ taskID: String) -> AsyncStream<Envelope> {
+        let (stream, continuation) = AsyncStream<Envelope>.makeStream()
+        if self.cancelled.remove(taskID) != nil {
+            continuation.finish()
+        } else {
+            self.boxes[taskID] = continuation
+        }
         return stream
     }
 
+    /// The coordinator cancelled a task: its mailbox closes now, or as soon as the task opens it.
+    func cancel(_ taskID: String) {
+        if let c = self.boxes.removeValue(forKey: taskID) {
+            c.finish()
+        } else if self.cancelled.count < 1024 {
+            self.cancelled.insert(taskID)
+        }
+    }
+
     /// Delivers a message; returns false if no task waits for it.
-    func deliver(_ envelope: Cohort_V1_SecAggEnvelope) -> Bool {
-        guard let c = self.boxes[envelope.taskID] else { return false }
+    func deliver(_ envelope: Envelope, to taskID: String) -> Bool {
+        guard let c = self.boxes[taskID] else { return false }
         c.yield(envelope)
         return true
     }
@@ -35,6 +50,8 @@ actor SecAggMailbox {
         self.boxes.removeAll()
     }
 }
+
+typealias SecAggMailbox = Mailbox<Cohort_V1_SecAggEnvelope>
 
 extension SiteSession {
     /// Takes part in a round's secure aggregation with this site's (clipped, noised) update: checks the round's

@@ -63,8 +63,8 @@ extension SiteSession {
             case .finish:
                 await region.finish(job: task.jobID, status: task.jobStatus)
                 logger.info("job ended: \(task.jobStatus)")
-            case .statistics:
-                await self.fail(task, code: "unsupported", message: "regional aggregator \(region.name) does not relay statistics queries yet; query the region's sites through a flat project", logger: logger)
+            case .statistics, .psi:
+                await self.fail(task, code: "unsupported", message: "regional aggregator \(region.name) does not relay statistics queries or set intersections yet; query the region's sites through a flat project", logger: logger)
             default:
                 logger.warning("ignoring a task of unknown kind \(task.kind.rawValue) (a newer coordinator?)")
             }

@@ -22,6 +22,7 @@ struct SiteSession: Sendable {
     let maxUpdateBytes: Int
     let software: String
     let secagg = SecAggMailbox()
+    let psi = Mailbox<Cohort_V1_PSIEnvelope>()
 
     var site: String { self.agent.config.name }
     var policy: SitePolicy { self.agent.config.policy }
@@ -54,8 +55,17 @@ struct SiteSession: Sendable {
                         switch message.event {
                         case .task(let t)?: taskSink.yield(t)
                         case .secagg(let envelope)?:
-                            if !(await self.secagg.deliver(envelope)) {
+                            if !(await self.secagg.deliver(envelope, to: envelope.taskID)) {
                                 self.agent.logger.warning("secure aggregation message for task \(envelope.taskID), which is not running here")
+                            }
+                        case .cancel(let c)?:
+                            // A task that exchanges messages stops waiting for them (the others were told why).
+                            self.agent.logger.warning("the coordinator cancelled task \(c.taskID): \(c.reason)")
+                            await self.psi.cancel(c.taskID)
+                            await self.secagg.cancel(c.taskID)
+                        case .psi(let envelope)?:
+                            if !(await self.psi.deliver(envelope, to: envelope.taskID)) {
+                                self.agent.logger.warning("private set intersection message for task \(envelope.taskID), which is not running here")
                             }
                         case .goodbye(let g)?:
                             self.agent.logger.warning("coordinator ended the session: \(g.code): \(g.message)")
@@ -78,6 +88,7 @@ struct SiteSession: Sendable {
             taskSink.finish()
             outgoingSink.finish()
             await self.secagg.closeAll()
+            await self.psi.closeAll()
             group.cancelAll()
         }
     }
@@ -150,6 +161,8 @@ struct SiteSession: Sendable {
             }
         case .statistics:
             await self.answerQuery(task, logger: logger)
+        case .psi:
+            await self.takePartInPSI(task, outgoing: outgoing, logger: logger)
         case .finish:
             await self.jobs.remove(task.jobID)
             logger.info("job ended: \(task.jobStatus)")
@@ -451,6 +464,7 @@ enum NetworkTaskName {
         case .evaluate: "evaluate"
         case .finish: "finish"
         case .statistics: "statistics"
+        case .psi: "psi"
         default: "unknown"
         }
     }

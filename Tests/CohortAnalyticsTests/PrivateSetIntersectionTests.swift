@@ -162,4 +162,36 @@ struct PrivateSetIntersectionTests {
         wrongHop.body = .blinded(owner: owner, keys: 2, payload: payload)
         #expect(throws: AnalyticsError.self) { try b.receive(wrongHop) }
     }
+
+    @Test("Hello keys are signed with the parties' certificate keys: a relay that swaps one in is caught, and so is a signature by another party")
+    func signedHelloKeys() throws {
+        let s = Self.sites()
+        let params = PSIParameters(session: "signed", parties: ["hospital-a", "hospital-b"])
+        let keyA = P256.Signing.PrivateKey(), keyB = P256.Signing.PrivateKey()
+        let auth = PSIHelloAuthenticator(keys: ["hospital-a": keyA.publicKey, "hospital-b": keyB.publicKey])
+        var a = try PSIParty(name: "hospital-a", identifiers: s.a, parameters: params, policy: .init())
+        var b = try PSIParty(name: "hospital-b", identifiers: s.b, parameters: params, policy: .init())
+        let helloA = try #require(a.start().first)
+        _ = b.start()
+        let signature = try #require(try PSIHelloAuthenticator.signature(for: helloA, key: keyA))
+        try auth.check(helloA, signature: signature)
+        // The relay's own key in place of a's: the signature no longer covers it.
+        var swapped = helloA
+        swapped.body = .hello(publicKey: Curve25519.KeyAgreement.PrivateKey().publicKey.rawRepresentation)
+        #expect(throws: AnalyticsError.self) { try auth.check(swapped, signature: signature) }
+        // A hello re-addressed, replayed into another session, signed by b, or unsigned.
+        var readdressed = helloA
+        readdressed.to = "hospital-c"
+        #expect(throws: AnalyticsError.self) { try auth.check(readdressed, signature: signature) }
+        var replayed = helloA
+        replayed.parameters.session = "another"
+        #expect(throws: AnalyticsError.self) { try auth.check(replayed, signature: signature) }
+        let byB = try #require(try PSIHelloAuthenticator.signature(for: helloA, key: keyB))
+        #expect(throws: AnalyticsError.self) { try auth.check(helloA, signature: byB) }
+        #expect(throws: AnalyticsError.self) { try auth.check(helloA, signature: Data()) }
+        // Sealed messages need none; the run completes with every hello checked.
+        let sealed = try b.receive(helloA)
+        #expect(sealed.allSatisfy { PSIHelloAuthenticator.signedContent(of: $0) == nil })
+        for m in sealed { try auth.check(m, signature: Data()) }
+    }
 }

@@ -1,3 +1,4 @@
+import CohortAnalytics
 import Foundation
 import Testing
 
@@ -76,6 +77,7 @@ struct ConfigParsingTests {
         ("name: s\nproject: p\ncoordinator: {host: h}\npolicy: {allowed_models: [cnn]}\n",
          "policy.allowed_models[0]", "'cnn' is not one of: logistic, softmax, mlp"),
         ("name: s\nproject: p\ncoordinator: {host: h}\npolicy: {max_epsilom: 1}\n", "policy.max_epsilom", "unknown key"),
+        ("name: s\nproject: p\ncoordinator: {host: h}\npolicy: {psi: {allow_member: true}}\n", "policy.psi.allow_member", "unknown key"),
         ("name: s\nproject: p\ncoordinator: {host: h}\npolicy: {max_epsilon: 0}\n", "policy.max_epsilon", "positive"),
         ("name: s\nproject: p\ncoordinator: {host: h}\npolicy: {min_sites_per_aggregate: 0}\n",
          "policy.min_sites_per_aggregate", "at least 1"),
@@ -143,6 +145,10 @@ struct ConfigParsingTests {
             heartbeatSeconds: 3, policy: SitePolicy(allowedTasks: [.statistics], allowedModels: [], minSitesPerAggregate: 5,
                                                     maxRounds: 7, maxEpsilon: 0.75, requireSecureAggregation: true))
         #expect(try SiteConfig.parse(yaml: site.yaml(), source: "s") == site)
+        var psiSite = site
+        psiSite.policy.allowedTasks = [.psi]
+        psiSite.policy.psi = PSIPolicy(allowMembers: true)
+        #expect(try SiteConfig.parse(yaml: psiSite.yaml(), source: "s") == psiSite)
         let defaults = SiteConfig(name: "s", project: "p", coordinator: Endpoint(host: "h"))
         #expect(try SiteConfig.parse(yaml: defaults.yaml(), source: "s") == defaults)
         let admin = AdminConfig(name: "a", project: "p", coordinator: Endpoint(host: "h", port: 8443))

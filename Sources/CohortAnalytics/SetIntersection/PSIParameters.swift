@@ -107,7 +107,24 @@ public struct PSIPolicy: Sendable, Hashable, Codable {
 
     public init(allowMembers: Bool = false) { self.allowMembers = allowMembers }
 
-    enum CodingKeys: String, CodingKey { case allowMembers = "allow_members" }
+    enum CodingKeys: String, CodingKey, CaseIterable { case allowMembers = "allow_members" }
+
+    /// Decodes `{allow_members: bool}`; unknown keys are errors (a misspelt key must not silently mean "no").
+    public init(from decoder: any Decoder) throws {
+        let all = try decoder.container(keyedBy: AnyKey.self)
+        if let unknown = all.allKeys.first(where: { CodingKeys(stringValue: $0.stringValue) == nil }) {
+            throw DecodingError.dataCorruptedError(forKey: unknown, in: all, debugDescription: "unknown key '\(unknown.stringValue)'; psi takes allow_members")
+        }
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.allowMembers = try c.decodeIfPresent(Bool.self, forKey: .allowMembers) ?? false
+    }
+
+    private struct AnyKey: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init?(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
 }
 
 extension PSIParameters {

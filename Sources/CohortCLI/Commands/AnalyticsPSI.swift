@@ -95,18 +95,8 @@ struct AnalyticsPSICommand: AsyncParsableCommand {
         if let data = self.data {
             let federation = try FederationLoader.directory(URL(fileURLWithPath: data), options: .init(
                 schemaURL: self.schema.map { URL(fileURLWithPath: $0) }, policy: .rejectRows(maximumFraction: 0.05)))
-            guard let name = self.column ?? federation.schema.columns.first(where: { $0.role == .id })?.name else {
-                throw ValidationError("the schema has no id column; name the identifier column with --column")
-            }
             for site in federation.sites {
-                var ids = [String]()
-                for t in [site.train, site.test] {
-                    guard case .text(let v)? = t.values(of: name) else {
-                        throw ValidationError("column '\(name)' is not an identifier column (role: id) in the schema; declare it so, or pick another with --column")
-                    }
-                    ids += v
-                }
-                out[site.name] = ids
+                out[site.name] = try PSIIdentifiers.of(site, schema: federation.schema, column: self.column)
             }
         }
         guard !out.isEmpty else { throw ValidationError("give the parties' identifiers with --ids SITE=FILE (twice or more) or --data DIR") }
@@ -146,14 +136,7 @@ struct PSISummary: Codable {
     /// Members each party learned (output members only): counts here, the identifiers in SITE-members.txt.
     var members: [String: Int]?
     /// What the coordinator saw.
-    var coordinator: Coordinator
-
-    struct Coordinator: Codable {
-        var releasedCardinality: Int?
-        var messagesRelayed: Int
-        var payloadBytes: Int
-        var messagesByKind: [String: Int]
-    }
+    var coordinator: PSIRelayReport
 
     init(parameters p: PSIParameters, sizes: [String: Int], run: PrivateSetIntersection.Run) {
         self.session = p.session
@@ -164,18 +147,7 @@ struct PSISummary: Codable {
         self.setSizes = sizes
         self.learned = run.results.mapValues(\.cardinality)
         self.members = p.output == .members ? run.results.mapValues { $0.members?.count ?? 0 } : nil
-        var kinds = [String: Int]()
-        for m in run.transcript {
-            let kind = switch m.body {
-            case .hello: "hello"
-            case .blinded: "blinded"
-            case .membership: "membership"
-            case .cardinality: "cardinality"
-            }
-            kinds[kind, default: 0] += 1
-        }
-        self.coordinator = Coordinator(releasedCardinality: run.released, messagesRelayed: run.transcript.count,
-                                       payloadBytes: run.transcript.reduce(0) { $0 + $1.payloadSize }, messagesByKind: kinds)
+        self.coordinator = PSIRelayReport(parameters: p, transcript: run.transcript, released: run.released)
     }
 
     var text: String {
@@ -184,10 +156,7 @@ struct PSISummary: Codable {
             lines.append("  " + Console.pad(p, 20) + Console.pad("\(self.setSizes[p] ?? 0) identifiers", 20, right: true)
                          + "   learned: \(self.learned[p] ?? 0) in common" + (self.members.map { "; \($0[p] ?? 0) members listed" } ?? ""))
         }
-        let c = self.coordinator
-        lines.append("Coordinator relayed \(c.messagesRelayed) messages (\(c.payloadBytes) payload bytes: "
-                     + c.messagesByKind.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
-                     + ") and learned only the released cardinality: \(c.releasedCardinality.map(String.init) ?? "none")")
+        lines.append(self.coordinator.relayLine)
         return lines.joined(separator: "\n")
     }
 }

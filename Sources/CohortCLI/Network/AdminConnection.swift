@@ -69,6 +69,12 @@ struct AdminConnection: Sendable {
         return try await self.client.runQuery(r, options: self.options)
     }
 
+    func psi(_ r: Cohort_V1_PSIRequest) async throws -> Cohort_V1_PSIResponse {
+        var r = r
+        r.protocol = WireProtocol.version
+        return try await self.client.runPSI(r, options: self.options)
+    }
+
     func status() async throws -> Cohort_V1_StatusResponse {
         var r = Cohort_V1_StatusRequest()
         r.protocol = WireProtocol.version

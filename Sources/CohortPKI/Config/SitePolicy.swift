@@ -2,7 +2,7 @@ public import CohortAnalytics
 /// What a site agrees to run: the site's own limits, enforced by the site agent before it touches local data.
 ///
 /// Keys (under `policy:` in `site.yaml`; unknown keys are errors):
-/// - `allowed_tasks` (list of `train`, `evaluate`, `statistics`; default `[train, evaluate]`).
+/// - `allowed_tasks` (list of `train`, `evaluate`, `statistics`, `psi`; default `[train, evaluate]`).
 /// - `allowed_models` (list of `logistic`, `softmax`, `mlp`; default all three).
 /// - `min_sites_per_aggregate` (integer, default 2): refuse jobs whose aggregates may include fewer sites.
 /// - `max_rounds` (integer, default 1000): refuse jobs with more rounds.
@@ -10,13 +10,15 @@ public import CohortAnalytics
 /// - `require_secure_aggregation` (bool, default false): refuse jobs without secure aggregation.
 /// - `analytics` (``SiteAnalyticsPolicy``: `min_cell_count`, `allowed_statistics`, `allow_min_max`, `require_noise`,
 ///   `max_epsilon`, `max_delta`): what statistics queries may release (needs `statistics` in `allowed_tasks`).
+/// - `psi` (`{allow_members: bool}`, default false): whether a private set intersection (with `psi` in
+///   `allowed_tasks`) may tell the parties which identifiers they share, not only how many.
 /// - `reproducible_noise` (bool, default false): draw differential-privacy noise from the job seed instead of the
 ///   operating system's CSPRNG. The run becomes reproducible bit for bit, and the noise protects nothing (its seed
 ///   is in the job): for acceptance tests of a deployment only.
 public struct SitePolicy: Codable, Sendable, Hashable {
     /// Kinds of work a job can ask of a site.
     public enum TaskKind: String, Codable, Sendable, Hashable, CaseIterable {
-        case train, evaluate, statistics
+        case train, evaluate, statistics, psi
 
         public init(from decoder: any Decoder) throws { self = try decoder.decodeStringEnum(Self.self) }
     }
@@ -36,6 +38,7 @@ public struct SitePolicy: Codable, Sendable, Hashable {
     public var requireSecureAggregation: Bool
     public var reproducibleNoise: Bool
     public var analytics: SiteAnalyticsPolicy
+    public var psi: PSIPolicy
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case allowedTasks = "allowed_tasks"
@@ -45,7 +48,7 @@ public struct SitePolicy: Codable, Sendable, Hashable {
         case maxEpsilon = "max_epsilon"
         case requireSecureAggregation = "require_secure_aggregation"
         case reproducibleNoise = "reproducible_noise"
-        case analytics
+        case analytics, psi
     }
 
     public init(allowedTasks: [TaskKind] = [.train, .evaluate], allowedModels: [ModelKind] = ModelKind.allCases,
@@ -53,6 +56,7 @@ public struct SitePolicy: Codable, Sendable, Hashable {
                 requireSecureAggregation: Bool = false, reproducibleNoise: Bool = false) {
         self.reproducibleNoise = reproducibleNoise
         self.analytics = .standard
+        self.psi = PSIPolicy()
         self.allowedTasks = allowedTasks
         self.allowedModels = allowedModels
         self.minSitesPerAggregate = minSitesPerAggregate
@@ -75,6 +79,7 @@ public struct SitePolicy: Codable, Sendable, Hashable {
             try c.decodeIfPresent(Bool.self, forKey: .requireSecureAggregation) ?? d.requireSecureAggregation
         self.reproducibleNoise = try c.decodeIfPresent(Bool.self, forKey: .reproducibleNoise) ?? false
         self.analytics = try c.decodeIfPresent(SiteAnalyticsPolicy.self, forKey: .analytics) ?? .standard
+        self.psi = try c.decodeIfPresent(PSIPolicy.self, forKey: .psi) ?? PSIPolicy()
     }
 
     /// Whether the policy allows a kind of task.
@@ -109,6 +114,11 @@ public struct SitePolicy: Codable, Sendable, Hashable {
         }
         y.field("require_secure_aggregation", self.requireSecureAggregation ? "true" : "false", indent: 1)
         y.comment("analytics: {min_cell_count: \(self.analytics.minimumCellCount)}   # statistics queries (with statistics in allowed_tasks)", indent: 1)
+        if self.psi.allowMembers {
+            y.field("psi", "{allow_members: true}", indent: 1, comment: "private set intersections may reveal which identifiers are shared")
+        } else {
+            y.comment("psi: {allow_members: false}   # private set intersections (with psi in allowed_tasks): counts only", indent: 1)
+        }
         if self.reproducibleNoise {
             y.field("reproducible_noise", "true", indent: 1, comment: "privacy noise from the job seed: reproducible, protects nothing")
         }

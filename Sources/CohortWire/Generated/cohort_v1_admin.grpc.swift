@@ -126,6 +126,19 @@ public enum Cohort_V1_Admin: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "RunPSI" metadata.
+        public enum RunPSI: Sendable {
+            /// Request type for "RunPSI".
+            public typealias Input = Cohort_V1_PSIRequest
+            /// Response type for "RunPSI".
+            public typealias Output = Cohort_V1_PSIResponse
+            /// Descriptor for "RunPSI".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "cohort.v1.Admin"),
+                method: "RunPSI",
+                type: .unary
+            )
+        }
         /// Descriptors for all methods in the "cohort.v1.Admin" service.
         public static let descriptors: [GRPCCore.MethodDescriptor] = [
             SubmitJob.descriptor,
@@ -135,7 +148,8 @@ public enum Cohort_V1_Admin: Sendable {
             DownloadModel.descriptor,
             GetStatus.descriptor,
             Revoke.descriptor,
-            RunQuery.descriptor
+            RunQuery.descriptor,
+            RunPSI.descriptor
         ]
     }
 }
@@ -277,6 +291,20 @@ extension Cohort_V1_Admin {
             request: GRPCCore.StreamingServerRequest<Cohort_V1_QueryRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Cohort_V1_QueryResponse>
+
+        /// Handle the "RunPSI" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Cohort_V1_PSIRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Cohort_V1_PSIResponse` messages.
+        func runPSI(
+            request: GRPCCore.StreamingServerRequest<Cohort_V1_PSIRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Cohort_V1_PSIResponse>
     }
 
     /// Service protocol for the "cohort.v1.Admin" service.
@@ -402,6 +430,20 @@ extension Cohort_V1_Admin {
             request: GRPCCore.ServerRequest<Cohort_V1_QueryRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Cohort_V1_QueryResponse>
+
+        /// Handle the "RunPSI" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Cohort_V1_PSIRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Cohort_V1_PSIResponse` message.
+        func runPSI(
+            request: GRPCCore.ServerRequest<Cohort_V1_PSIRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Cohort_V1_PSIResponse>
     }
 
     /// Simple service protocol for the "cohort.v1.Admin" service.
@@ -526,6 +568,20 @@ extension Cohort_V1_Admin {
             request: Cohort_V1_QueryRequest,
             context: GRPCCore.ServerContext
         ) async throws -> Cohort_V1_QueryResponse
+
+        /// Handle the "RunPSI" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Cohort_V1_PSIRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Cohort_V1_PSIResponse` to respond with.
+        func runPSI(
+            request: Cohort_V1_PSIRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Cohort_V1_PSIResponse
     }
 }
 
@@ -621,6 +677,17 @@ extension Cohort_V1_Admin.StreamingServiceProtocol {
                 )
             }
         )
+        router.registerHandler(
+            forMethod: Cohort_V1_Admin.Method.RunPSI.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Cohort_V1_PSIRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Cohort_V1_PSIResponse>(),
+            handler: { request, context in
+                try await self.runPSI(
+                    request: request,
+                    context: context
+                )
+            }
+        )
     }
 }
 
@@ -709,6 +776,17 @@ extension Cohort_V1_Admin.ServiceProtocol {
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.StreamingServerResponse<Cohort_V1_QueryResponse> {
         let response = try await self.runQuery(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func runPSI(
+        request: GRPCCore.StreamingServerRequest<Cohort_V1_PSIRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Cohort_V1_PSIResponse> {
+        let response = try await self.runPSI(
             request: GRPCCore.ServerRequest(stream: request),
             context: context
         )
@@ -820,6 +898,19 @@ extension Cohort_V1_Admin.SimpleServiceProtocol {
     ) async throws -> GRPCCore.ServerResponse<Cohort_V1_QueryResponse> {
         return GRPCCore.ServerResponse<Cohort_V1_QueryResponse>(
             message: try await self.runQuery(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func runPSI(
+        request: GRPCCore.ServerRequest<Cohort_V1_PSIRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Cohort_V1_PSIResponse> {
+        return GRPCCore.ServerResponse<Cohort_V1_PSIResponse>(
+            message: try await self.runPSI(
                 request: request.message,
                 context: context
             ),
@@ -991,6 +1082,25 @@ extension Cohort_V1_Admin {
             deserializer: some GRPCCore.MessageDeserializer<Cohort_V1_QueryResponse>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Cohort_V1_QueryResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "RunPSI" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Cohort_V1_PSIRequest` message.
+        ///   - serializer: A serializer for `Cohort_V1_PSIRequest` messages.
+        ///   - deserializer: A deserializer for `Cohort_V1_PSIResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func runPSI<Result>(
+            request: GRPCCore.ClientRequest<Cohort_V1_PSIRequest>,
+            serializer: some GRPCCore.MessageSerializer<Cohort_V1_PSIRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Cohort_V1_PSIResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Cohort_V1_PSIResponse>) async throws -> Result
         ) async throws -> Result where Result: Sendable
     }
 
@@ -1251,6 +1361,36 @@ extension Cohort_V1_Admin {
                 onResponse: handleResponse
             )
         }
+
+        /// Call the "RunPSI" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Cohort_V1_PSIRequest` message.
+        ///   - serializer: A serializer for `Cohort_V1_PSIRequest` messages.
+        ///   - deserializer: A deserializer for `Cohort_V1_PSIResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func runPSI<Result>(
+            request: GRPCCore.ClientRequest<Cohort_V1_PSIRequest>,
+            serializer: some GRPCCore.MessageSerializer<Cohort_V1_PSIRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Cohort_V1_PSIResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Cohort_V1_PSIResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Cohort_V1_Admin.Method.RunPSI.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
     }
 }
 
@@ -1454,6 +1594,31 @@ extension Cohort_V1_Admin.ClientProtocol {
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Cohort_V1_QueryRequest>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<Cohort_V1_QueryResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "RunPSI" method.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Cohort_V1_PSIRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func runPSI<Result>(
+        request: GRPCCore.ClientRequest<Cohort_V1_PSIRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Cohort_V1_PSIResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.runPSI(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Cohort_V1_PSIRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Cohort_V1_PSIResponse>(),
             options: options,
             onResponse: handleResponse
         )
@@ -1691,6 +1856,35 @@ extension Cohort_V1_Admin.ClientProtocol {
             metadata: metadata
         )
         return try await self.runQuery(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "RunPSI" method.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func runPSI<Result>(
+        _ message: Cohort_V1_PSIRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Cohort_V1_PSIResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Cohort_V1_PSIRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.runPSI(
             request: request,
             options: options,
             onResponse: handleResponse

@@ -69,6 +69,55 @@ public nonisolated struct Cohort_V1_QueryResponse: Sendable {
   public init() {}
 }
 
+public nonisolated struct Cohort_V1_PSIRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var `protocol`: UInt32 = 0
+
+  /// the parties (two or more)
+  public var sites: [String] = []
+
+  /// the party that intersects and releases the count (empty: the first by name)
+  public var receiver: String = String()
+
+  /// also tell each party which of its identifiers are shared (every policy must allow it)
+  public var members: Bool = false
+
+  /// identifier column (empty: the schema's id column)
+  public var column: String = String()
+
+  /// the schema the sites read their data with
+  public var schemaYaml: String = String()
+
+  /// 0: 120
+  public var timeoutSeconds: UInt32 = 0
+
+  /// sealed (default) or plain (two parties only)
+  public var channel: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Cohort_V1_PSIResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// what the coordinator relayed and the released cardinality (JSON)
+  public var reportJson: Data = Data()
+
+  /// parties that refused or failed
+  public var failures: [Cohort_V1_Failure] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
 public nonisolated struct Cohort_V1_SubmitJobRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -423,6 +472,106 @@ nonisolated extension Cohort_V1_QueryResponse: SwiftProtobuf.Message, SwiftProto
     if lhs.queryID != rhs.queryID {return false}
     if lhs.resultJson != rhs.resultJson {return false}
     if lhs.csv != rhs.csv {return false}
+    if lhs.failures != rhs.failures {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Cohort_V1_PSIRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".PSIRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}protocol\0\u{1}sites\0\u{1}receiver\0\u{1}members\0\u{1}column\0\u{3}schema_yaml\0\u{3}timeout_seconds\0\u{1}channel\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularUInt32Field(value: &self.`protocol`) }()
+      case 2: try { try decoder.decodeRepeatedStringField(value: &self.sites) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.receiver) }()
+      case 4: try { try decoder.decodeSingularBoolField(value: &self.members) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.column) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self.schemaYaml) }()
+      case 7: try { try decoder.decodeSingularUInt32Field(value: &self.timeoutSeconds) }()
+      case 8: try { try decoder.decodeSingularStringField(value: &self.channel) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.`protocol` != 0 {
+      try visitor.visitSingularUInt32Field(value: self.`protocol`, fieldNumber: 1)
+    }
+    if !self.sites.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.sites, fieldNumber: 2)
+    }
+    if !self.receiver.isEmpty {
+      try visitor.visitSingularStringField(value: self.receiver, fieldNumber: 3)
+    }
+    if self.members != false {
+      try visitor.visitSingularBoolField(value: self.members, fieldNumber: 4)
+    }
+    if !self.column.isEmpty {
+      try visitor.visitSingularStringField(value: self.column, fieldNumber: 5)
+    }
+    if !self.schemaYaml.isEmpty {
+      try visitor.visitSingularStringField(value: self.schemaYaml, fieldNumber: 6)
+    }
+    if self.timeoutSeconds != 0 {
+      try visitor.visitSingularUInt32Field(value: self.timeoutSeconds, fieldNumber: 7)
+    }
+    if !self.channel.isEmpty {
+      try visitor.visitSingularStringField(value: self.channel, fieldNumber: 8)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Cohort_V1_PSIRequest, rhs: Cohort_V1_PSIRequest) -> Bool {
+    if lhs.`protocol` != rhs.`protocol` {return false}
+    if lhs.sites != rhs.sites {return false}
+    if lhs.receiver != rhs.receiver {return false}
+    if lhs.members != rhs.members {return false}
+    if lhs.column != rhs.column {return false}
+    if lhs.schemaYaml != rhs.schemaYaml {return false}
+    if lhs.timeoutSeconds != rhs.timeoutSeconds {return false}
+    if lhs.channel != rhs.channel {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Cohort_V1_PSIResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".PSIResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}report_json\0\u{1}failures\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularBytesField(value: &self.reportJson) }()
+      case 2: try { try decoder.decodeRepeatedMessageField(value: &self.failures) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.reportJson.isEmpty {
+      try visitor.visitSingularBytesField(value: self.reportJson, fieldNumber: 1)
+    }
+    if !self.failures.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.failures, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Cohort_V1_PSIResponse, rhs: Cohort_V1_PSIResponse) -> Bool {
+    if lhs.reportJson != rhs.reportJson {return false}
     if lhs.failures != rhs.failures {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true

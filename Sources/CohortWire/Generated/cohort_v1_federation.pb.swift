@@ -41,6 +41,9 @@ public nonisolated enum Cohort_V1_TaskKind: SwiftProtobuf.Enum, Swift.CaseIterab
 
   /// answer a federated statistics query (query_plan, schema_yaml)
   case statistics // = 5
+
+  /// take part in a private set intersection (psi_parameters, psi_column, schema_yaml)
+  case psi // = 6
   case UNRECOGNIZED(Int)
 
   public init() {
@@ -55,6 +58,7 @@ public nonisolated enum Cohort_V1_TaskKind: SwiftProtobuf.Enum, Swift.CaseIterab
     case 3: self = .evaluate
     case 4: self = .finish
     case 5: self = .statistics
+    case 6: self = .psi
     default: self = .UNRECOGNIZED(rawValue)
     }
   }
@@ -67,6 +71,7 @@ public nonisolated enum Cohort_V1_TaskKind: SwiftProtobuf.Enum, Swift.CaseIterab
     case .evaluate: return 3
     case .finish: return 4
     case .statistics: return 5
+    case .psi: return 6
     case .UNRECOGNIZED(let i): return i
     }
   }
@@ -79,6 +84,7 @@ public nonisolated enum Cohort_V1_TaskKind: SwiftProtobuf.Enum, Swift.CaseIterab
     .evaluate,
     .finish,
     .statistics,
+    .psi,
   ]
 
 }
@@ -238,6 +244,14 @@ public nonisolated struct Cohort_V1_SiteEvent: Sendable {
     set {event = .secagg(newValue)}
   }
 
+  public var psi: Cohort_V1_PSIEnvelope {
+    get {
+      if case .psi(let v)? = event {return v}
+      return Cohort_V1_PSIEnvelope()
+    }
+    set {event = .psi(newValue)}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum OneOf_Event: Equatable, Sendable {
@@ -245,6 +259,7 @@ public nonisolated struct Cohort_V1_SiteEvent: Sendable {
     case ack(Cohort_V1_TaskAck)
     case prepared(Cohort_V1_PrepareResult)
     case secagg(Cohort_V1_SecAggEnvelope)
+    case psi(Cohort_V1_PSIEnvelope)
 
   }
 
@@ -300,6 +315,14 @@ public nonisolated struct Cohort_V1_CoordinatorEvent: Sendable {
     set {event = .secagg(newValue)}
   }
 
+  public var psi: Cohort_V1_PSIEnvelope {
+    get {
+      if case .psi(let v)? = event {return v}
+      return Cohort_V1_PSIEnvelope()
+    }
+    set {event = .psi(newValue)}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum OneOf_Event: Equatable, Sendable {
@@ -308,6 +331,7 @@ public nonisolated struct Cohort_V1_CoordinatorEvent: Sendable {
     case cancel(Cohort_V1_CancelTask)
     case goodbye(Cohort_V1_Goodbye)
     case secagg(Cohort_V1_SecAggEnvelope)
+    case psi(Cohort_V1_PSIEnvelope)
 
   }
 
@@ -430,6 +454,24 @@ public nonisolated struct Cohort_V1_Task: @unchecked Sendable {
   public var globalStatistics: Data {
     get {_storage._globalStatistics}
     set {_uniqueStorage()._globalStatistics = newValue}
+  }
+
+  /// PSI: the run's protocol parameters (JSON), the same for every party
+  public var psiParameters: Data {
+    get {_storage._psiParameters}
+    set {_uniqueStorage()._psiParameters = newValue}
+  }
+
+  /// PSI: the identifier column (empty: the schema's id column)
+  public var psiColumn: String {
+    get {_storage._psiColumn}
+    set {_uniqueStorage()._psiColumn = newValue}
+  }
+
+  /// PSI: each party's DER certificate, in the parameters' party order (hello keys are signed)
+  public var psiCertificates: [Data] {
+    get {_storage._psiCertificates}
+    set {_uniqueStorage()._psiCertificates = newValue}
   }
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -876,12 +918,32 @@ public nonisolated struct Cohort_V1_Receipt: Sendable {
   public init() {}
 }
 
+/// One private set intersection message between two parties (or from the receiver to the coordinator), relayed by
+/// the coordinator without opening its payload.
+public nonisolated struct Cohort_V1_PSIEnvelope: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var taskID: String = String()
+
+  /// the message as JSON (sealed payloads are AES-GCM boxes between the parties)
+  public var message: Data = Data()
+
+  /// a hello: the sender's ECDSA P-256 signature (its certificate key) over the key and route
+  public var signature: Data = Data()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
 
 fileprivate nonisolated let _protobuf_package = "cohort.v1"
 
 nonisolated extension Cohort_V1_TaskKind: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0TASK_KIND_UNSPECIFIED\0\u{1}TASK_KIND_PREPARE\0\u{1}TASK_KIND_TRAIN\0\u{1}TASK_KIND_EVALUATE\0\u{1}TASK_KIND_FINISH\0\u{1}TASK_KIND_STATISTICS\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0TASK_KIND_UNSPECIFIED\0\u{1}TASK_KIND_PREPARE\0\u{1}TASK_KIND_TRAIN\0\u{1}TASK_KIND_EVALUATE\0\u{1}TASK_KIND_FINISH\0\u{1}TASK_KIND_STATISTICS\0\u{1}TASK_KIND_PSI\0")
 }
 
 nonisolated extension Cohort_V1_AckStatus: SwiftProtobuf._ProtoNameProviding {
@@ -1008,7 +1070,7 @@ nonisolated extension Cohort_V1_HelloResponse: SwiftProtobuf.Message, SwiftProto
 
 nonisolated extension Cohort_V1_SiteEvent: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".SiteEvent"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}protocol\0\u{1}site\0\u{2}\u{8}heartbeat\0\u{1}ack\0\u{1}prepared\0\u{1}secagg\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}protocol\0\u{1}site\0\u{2}\u{8}heartbeat\0\u{1}ack\0\u{1}prepared\0\u{1}secagg\0\u{1}psi\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1070,6 +1132,19 @@ nonisolated extension Cohort_V1_SiteEvent: SwiftProtobuf.Message, SwiftProtobuf.
           self.event = .secagg(v)
         }
       }()
+      case 14: try {
+        var v: Cohort_V1_PSIEnvelope?
+        var hadOneofValue = false
+        if let current = self.event {
+          hadOneofValue = true
+          if case .psi(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.event = .psi(v)
+        }
+      }()
       default: break
       }
     }
@@ -1103,6 +1178,10 @@ nonisolated extension Cohort_V1_SiteEvent: SwiftProtobuf.Message, SwiftProtobuf.
       guard case .secagg(let v)? = self.event else { preconditionFailure() }
       try visitor.visitSingularMessageField(value: v, fieldNumber: 13)
     }()
+    case .psi?: try {
+      guard case .psi(let v)? = self.event else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 14)
+    }()
     case nil: break
     }
     try unknownFields.traverse(visitor: &visitor)
@@ -1119,7 +1198,7 @@ nonisolated extension Cohort_V1_SiteEvent: SwiftProtobuf.Message, SwiftProtobuf.
 
 nonisolated extension Cohort_V1_CoordinatorEvent: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".CoordinatorEvent"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}protocol\0\u{2}\u{9}heartbeat\0\u{1}task\0\u{1}cancel\0\u{1}goodbye\0\u{1}secagg\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}protocol\0\u{2}\u{9}heartbeat\0\u{1}task\0\u{1}cancel\0\u{1}goodbye\0\u{1}secagg\0\u{1}psi\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1193,6 +1272,19 @@ nonisolated extension Cohort_V1_CoordinatorEvent: SwiftProtobuf.Message, SwiftPr
           self.event = .secagg(v)
         }
       }()
+      case 15: try {
+        var v: Cohort_V1_PSIEnvelope?
+        var hadOneofValue = false
+        if let current = self.event {
+          hadOneofValue = true
+          if case .psi(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.event = .psi(v)
+        }
+      }()
       default: break
       }
     }
@@ -1226,6 +1318,10 @@ nonisolated extension Cohort_V1_CoordinatorEvent: SwiftProtobuf.Message, SwiftPr
     case .secagg?: try {
       guard case .secagg(let v)? = self.event else { preconditionFailure() }
       try visitor.visitSingularMessageField(value: v, fieldNumber: 14)
+    }()
+    case .psi?: try {
+      guard case .psi(let v)? = self.event else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 15)
     }()
     case nil: break
     }
@@ -1277,7 +1373,7 @@ nonisolated extension Cohort_V1_Heartbeat: SwiftProtobuf.Message, SwiftProtobuf.
 
 nonisolated extension Cohort_V1_Task: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Task"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}task_id\0\u{3}job_id\0\u{1}round\0\u{1}kind\0\u{1}job\0\u{1}model\0\u{1}instructions\0\u{3}deadline_unix_ms\0\u{3}job_status\0\u{1}control\0\u{1}secagg\0\u{3}query_plan\0\u{3}schema_yaml\0\u{3}global_statistics\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}task_id\0\u{3}job_id\0\u{1}round\0\u{1}kind\0\u{1}job\0\u{1}model\0\u{1}instructions\0\u{3}deadline_unix_ms\0\u{3}job_status\0\u{1}control\0\u{1}secagg\0\u{3}query_plan\0\u{3}schema_yaml\0\u{3}global_statistics\0\u{3}psi_parameters\0\u{3}psi_column\0\u{3}psi_certificates\0")
 
   fileprivate class _StorageClass {
     var _taskID: String = String()
@@ -1294,6 +1390,9 @@ nonisolated extension Cohort_V1_Task: SwiftProtobuf.Message, SwiftProtobuf._Mess
     var _queryPlan: Data = Data()
     var _schemaYaml: String = String()
     var _globalStatistics: Data = Data()
+    var _psiParameters: Data = Data()
+    var _psiColumn: String = String()
+    var _psiCertificates: [Data] = []
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -1318,6 +1417,9 @@ nonisolated extension Cohort_V1_Task: SwiftProtobuf.Message, SwiftProtobuf._Mess
       _queryPlan = source._queryPlan
       _schemaYaml = source._schemaYaml
       _globalStatistics = source._globalStatistics
+      _psiParameters = source._psiParameters
+      _psiColumn = source._psiColumn
+      _psiCertificates = source._psiCertificates
     }
   }
 
@@ -1350,6 +1452,9 @@ nonisolated extension Cohort_V1_Task: SwiftProtobuf.Message, SwiftProtobuf._Mess
         case 12: try { try decoder.decodeSingularBytesField(value: &_storage._queryPlan) }()
         case 13: try { try decoder.decodeSingularStringField(value: &_storage._schemaYaml) }()
         case 14: try { try decoder.decodeSingularBytesField(value: &_storage._globalStatistics) }()
+        case 15: try { try decoder.decodeSingularBytesField(value: &_storage._psiParameters) }()
+        case 16: try { try decoder.decodeSingularStringField(value: &_storage._psiColumn) }()
+        case 17: try { try decoder.decodeRepeatedBytesField(value: &_storage._psiCertificates) }()
         default: break
         }
       }
@@ -1404,6 +1509,15 @@ nonisolated extension Cohort_V1_Task: SwiftProtobuf.Message, SwiftProtobuf._Mess
       if !_storage._globalStatistics.isEmpty {
         try visitor.visitSingularBytesField(value: _storage._globalStatistics, fieldNumber: 14)
       }
+      if !_storage._psiParameters.isEmpty {
+        try visitor.visitSingularBytesField(value: _storage._psiParameters, fieldNumber: 15)
+      }
+      if !_storage._psiColumn.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._psiColumn, fieldNumber: 16)
+      }
+      if !_storage._psiCertificates.isEmpty {
+        try visitor.visitRepeatedBytesField(value: _storage._psiCertificates, fieldNumber: 17)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -1427,6 +1541,9 @@ nonisolated extension Cohort_V1_Task: SwiftProtobuf.Message, SwiftProtobuf._Mess
         if _storage._queryPlan != rhs_storage._queryPlan {return false}
         if _storage._schemaYaml != rhs_storage._schemaYaml {return false}
         if _storage._globalStatistics != rhs_storage._globalStatistics {return false}
+        if _storage._psiParameters != rhs_storage._psiParameters {return false}
+        if _storage._psiColumn != rhs_storage._psiColumn {return false}
+        if _storage._psiCertificates != rhs_storage._psiCertificates {return false}
         return true
       }
       if !storagesAreEqual {return false}
@@ -2379,6 +2496,46 @@ nonisolated extension Cohort_V1_Receipt: SwiftProtobuf.Message, SwiftProtobuf._M
     if lhs.accepted != rhs.accepted {return false}
     if lhs.code != rhs.code {return false}
     if lhs.message != rhs.message {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Cohort_V1_PSIEnvelope: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".PSIEnvelope"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}task_id\0\u{1}message\0\u{1}signature\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.taskID) }()
+      case 2: try { try decoder.decodeSingularBytesField(value: &self.message) }()
+      case 3: try { try decoder.decodeSingularBytesField(value: &self.signature) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.taskID.isEmpty {
+      try visitor.visitSingularStringField(value: self.taskID, fieldNumber: 1)
+    }
+    if !self.message.isEmpty {
+      try visitor.visitSingularBytesField(value: self.message, fieldNumber: 2)
+    }
+    if !self.signature.isEmpty {
+      try visitor.visitSingularBytesField(value: self.signature, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Cohort_V1_PSIEnvelope, rhs: Cohort_V1_PSIEnvelope) -> Bool {
+    if lhs.taskID != rhs.taskID {return false}
+    if lhs.message != rhs.message {return false}
+    if lhs.signature != rhs.signature {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
