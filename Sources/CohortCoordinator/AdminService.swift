@@ -118,6 +118,9 @@ struct AdminService: Cohort_V1_Admin.SimpleServiceProtocol {
         var detail = Cohort_V1_JobDetail()
         detail.info = Self.info(job)
         if let spec = try? self.context.records.spec(of: job) { detail.job = Cohort_V1_JobSpec(spec) }
+        if let statistics = try? Data(contentsOf: self.context.records.standardizationFile(job: job.id)) {
+            detail.standardizationJson = statistics
+        }
         for row in try self.context.records.store.rounds(jobID: job.id) {
             guard let record = try? JSONDecoder().decode(RoundRecord.self, from: Data(row.recordJSON.utf8)) else { continue }
             var r = Cohort_V1_RoundInfo()

@@ -132,6 +132,17 @@ struct CoordinatorRecords: Sendable {
         return (chunks, chunks.reduce(0) { $0 + $1.count })
     }
 
+    /// Where a `standardize: global` job's federation statistics are kept.
+    func standardizationFile(job: String) -> URL {
+        self.store.directory.appendingPathComponent("jobs/\(job)/standardization.json")
+    }
+
+    func saveStandardization(_ data: Data, job: String) throws {
+        let url = self.standardizationFile(job: job)
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try data.write(to: url, options: .atomic)
+    }
+
     func spec(of job: JobRow) throws -> JobSpec {
         try JSONDecoder().decode(JobSpec.self, from: Data(job.specJSON.utf8))
     }

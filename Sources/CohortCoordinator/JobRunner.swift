@@ -186,6 +186,8 @@ actor JobRunner {
             logger.warning("global standardisation: '\(column)' from the sites other than \(excluded.joined(separator: ", ")) (withheld there by disclosure control)")
         }
         let data = try WireJSON.encoder().encode(converted.statistics)
+        // Kept with the job, so a downloaded model's card records the statistics its inputs are standardised with.
+        try self.context.records.saveStandardization(data, job: jobID)
         self.context.records.audit("coordinator", "job.standardization", ["job": .string(jobID), "query": .string(outcome.id),
                                                                           "sites": .array(sites.map { .string($0) }),
                                                                           "withheld": .array(converted.incomplete.keys.sorted().map { .string("\($0): \(converted.incomplete[$0]!.joined(separator: ","))") })],

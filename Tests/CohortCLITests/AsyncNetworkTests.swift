@@ -23,7 +23,16 @@ struct AsyncNetworkTests {
         // The others go on without it; then it comes back (early enough to leave versions for it to contribute to).
         let progress = before["rounds_completed"] as? Int ?? 5
         let killedAt = (try await f.waitForJob(id) { ($0["rounds_completed"] as? Int ?? 0) >= progress + 3 })["rounds_completed"] as? Int ?? 0
+        // Freeze the others while it comes back, so the versions wait for it however fast this machine runs them
+        // (otherwise the job can end before the restarted site has prepared again).
+        let others = f.sites.filter { $0 != rejoining }
+        for s in others { children[s]!.pause() }
+        try await Task.sleep(for: .milliseconds(500))
+        let frozenAt = try f.status(id)["rounds_completed"] as? Int ?? killedAt
+        #expect(frozenAt < versions, "the job ended before the site could come back")
         children[rejoining] = try f.startSite(rejoining)
+        _ = try await f.waitForJob(id, timeout: 120) { ($0["rounds_completed"] as? Int ?? 0) >= min(versions, frozenAt + 2) }
+        for s in others { children[s]!.resume() }
         let done = try await f.waitForJob(id, timeout: 300) { ["finished", "failed", "cancelled"].contains($0["status"] as? String ?? "") }
         try #require(done["status"] as? String == "finished", "job ended as \(done["status"] ?? "?"): \(done["message"] ?? "")")
         #expect(done["rounds_completed"] as? Int == versions)

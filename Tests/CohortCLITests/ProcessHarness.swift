@@ -55,6 +55,15 @@ final class Child: @unchecked Sendable {  // used from one test task at a time
         return self.process.terminationStatus
     }
 
+    /// Freezes the process (SIGSTOP) until ``resume()``: a site that stops answering without disconnecting.
+    func pause() {
+        if self.process.isRunning { kill(self.process.processIdentifier, SIGSTOP) }
+    }
+
+    func resume() {
+        if self.process.isRunning { kill(self.process.processIdentifier, SIGCONT) }
+    }
+
     func kill9() {
         if self.process.isRunning { kill(self.process.processIdentifier, SIGKILL) }
         self.process.waitUntilExit()
@@ -62,6 +71,7 @@ final class Child: @unchecked Sendable {  // used from one test task at a time
 
     func stop() {
         if self.process.isRunning {
+            kill(self.process.processIdentifier, SIGCONT)
             self.process.terminate()
             let deadline = Date().addingTimeInterval(5)
             while self.process.isRunning && Date() < deadline { usleep(20_000) }

@@ -1,4 +1,5 @@
 import CohortData
+import CohortRuntime
 import CohortTesting
 import Foundation
 import Testing
@@ -100,6 +101,16 @@ struct QueryNetworkTests {
         let networkModel = try f.download(id)
         let simulated = try await f.simulate(job)
         #expect(networkModel.withUnsafeBytes { Array($0) } == simulated.withUnsafeBytes { Array($0) })
+        // The downloaded model card records the federation's statistics the inputs are standardised with.
+        let federation = try FederationLoader.directory(f.dir.path("data"), options: .init(schemaURL: f.dir.path("data/schema.yaml"),
+                                                                                            testFraction: 0.25, seed: 11))
+        let global = try await Simulation.globalStatistics(federation)
+        let card = try JSONSerialization.jsonObject(with: Data(contentsOf: f.dir.path("download-\(id)/model.card.json"))) as? [String: Any]
+        let features = card?["features"] as? [[String: Any]] ?? []
+        let age = try #require(features.first { $0["column"] as? String == "age" }, "the card lists no age feature: \(features.prefix(2))")
+        let truth = try #require(global.columns.first { $0.name == "age" })
+        #expect(age["mean"] as? Double == truth.mean, "card mean \(age["mean"] ?? "none"), federation \(truth.mean)")
+        #expect((age["std"] as? Double).map { $0 > 0 } == true)
         // The per-site encoding gives another model: the global statistics were used.
         let perSite = try f.writeJob("persite", rounds: 2)
         #expect(try await f.simulate(perSite) != simulated)

@@ -169,7 +169,11 @@ enum JobPrinting {
 
     static func card(spec: JobSpec, modelSpec: ModelSpec, detail: Cohort_V1_JobDetail) -> ModelCard {
         let schema = try? spec.schema()
-        let encoder = schema.map { FeatureEncoderShim.features($0) } ?? []
+        // With global standardisation every site encoded with the federation's statistics: the card records them.
+        let global = detail.standardizationJson.isEmpty ? nil : try? WireJSON.decoder().decode(TableStatistics.self, from: detail.standardizationJson)
+        let encoder = schema.map { s in
+            global.map { FeatureEncoder(schema: s, statistics: $0, standardize: true).features } ?? FeatureEncoderShim.features(s)
+        } ?? []
         let label = schema?.labelColumn.map { ModelCard.Label(column: $0.name, classes: $0.levels) } ?? ModelCard.Label(column: "", classes: [])
         var sites = [String: Int]()
         for s in detail.rounds.last?.participants ?? [] { sites[s] = 0 }
@@ -187,7 +191,7 @@ enum JobPrinting {
 import CohortData
 
 enum FeatureEncoderShim {
-    /// Feature names and encodings of a schema (standardisation happens per site, so no statistics are recorded).
+    /// Feature names and encodings of a schema when standardisation happens per site (no statistics are recorded).
     static func features(_ schema: DatasetSchema) -> [ModelCard.Feature] {
         FeatureEncoder(schema: schema, statistics: TableStatistics(emptyFor: schema), standardize: false).features.map { f in
             var g = f

@@ -279,6 +279,9 @@ public nonisolated struct Cohort_V1_JobDetail: Sendable {
   /// Clears the value of `job`. Subsequent reads from it will return its default value.
   public mutating func clearJob() {self._job = nil}
 
+  /// standardize global: the federation's feature statistics every site encoded with (JSON)
+  public var standardizationJson: Data = Data()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -858,7 +861,7 @@ nonisolated extension Cohort_V1_RoundInfo: SwiftProtobuf.Message, SwiftProtobuf.
 
 nonisolated extension Cohort_V1_JobDetail: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".JobDetail"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}info\0\u{1}rounds\0\u{1}job\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}info\0\u{1}rounds\0\u{1}job\0\u{3}standardization_json\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -869,6 +872,7 @@ nonisolated extension Cohort_V1_JobDetail: SwiftProtobuf.Message, SwiftProtobuf.
       case 1: try { try decoder.decodeSingularMessageField(value: &self._info) }()
       case 2: try { try decoder.decodeRepeatedMessageField(value: &self.rounds) }()
       case 3: try { try decoder.decodeSingularMessageField(value: &self._job) }()
+      case 4: try { try decoder.decodeSingularBytesField(value: &self.standardizationJson) }()
       default: break
       }
     }
@@ -888,6 +892,9 @@ nonisolated extension Cohort_V1_JobDetail: SwiftProtobuf.Message, SwiftProtobuf.
     try { if let v = self._job {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
     } }()
+    if !self.standardizationJson.isEmpty {
+      try visitor.visitSingularBytesField(value: self.standardizationJson, fieldNumber: 4)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -895,6 +902,7 @@ nonisolated extension Cohort_V1_JobDetail: SwiftProtobuf.Message, SwiftProtobuf.
     if lhs._info != rhs._info {return false}
     if lhs.rounds != rhs.rounds {return false}
     if lhs._job != rhs._job {return false}
+    if lhs.standardizationJson != rhs.standardizationJson {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
