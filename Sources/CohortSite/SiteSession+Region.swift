@@ -54,7 +54,7 @@ extension SiteSession {
                 guard let sum = update.partial else {
                     throw SiteFailure(site: self.site, code: .failed, message: "the region returned no partial sum")
                 }
-                let bytes = sum.serialized()
+                let bytes = sum.compactSerialized()
                 var ref = Cohort_V1_ModelRef()
                 ref.elementCount = UInt64(sum.count)
                 ref.byteCount = UInt64(bytes.count)

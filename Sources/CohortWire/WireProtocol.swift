@@ -34,8 +34,8 @@ extension WireProtocol {
     /// The update encodings this build can send and decode (advertised at hello).
     public static let codecs = ["dense", "q8", "q4", "topk", "deflate"]
 
-    /// The encoding of a regional aggregator's update: its exact partial sum (``ExactAccumulator`` serialised, 16 bytes
-    /// per value), which only an aggregator's certificate may send.
+    /// The encoding of a regional aggregator's update: its exact partial sum (``ExactAccumulator/compactSerialized()``,
+    /// about 5-7 bytes per value), which only an aggregator's certificate may send.
     public static let partialSumEncoding = "exact-partial-sum"
 
     /// The encodings a codec needs from both sides.

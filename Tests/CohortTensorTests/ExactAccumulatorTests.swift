@@ -113,4 +113,29 @@ struct ExactAccumulatorTests {
         #expect(throws: AccumulatorError.self) { try ExactAccumulator(serialized: forged) }
         #expect(try ExactAccumulator(serialized: acc.serialized()).serialized() == acc.serialized())
     }
+
+    @Test("The compact form holds the same state in fewer bytes; truncated, overlong or padded compact input is an error")
+    func compactForm() throws {
+        var rng = RandomSource(seed: 5)
+        var acc = ExactAccumulator(count: 1000)
+        for _ in 0..<20 {
+            let x = (0..<1000).map { _ in Float(rng.gaussian() * 0.01) }
+            try acc.add(x, weight: Double(100 + rng.next() % 900))
+        }
+        try acc.add((0..<1000).map { $0 < 10 ? -3e4 : 0 }, weight: 1)  // a few large negative sums too
+        let compact = acc.compactSerialized()
+        let restored = try ExactAccumulator(serialized: compact)
+        #expect(restored.serialized() == acc.serialized())
+        #expect(restored.weightedMean() == acc.weightedMean())
+        #expect(compact.count < acc.serialized().count / 2, "\(compact.count) vs \(acc.serialized().count) bytes")
+        #expect(throws: AccumulatorError.self) { try ExactAccumulator(serialized: Array(compact.dropLast())) }
+        #expect(throws: AccumulatorError.self) { try ExactAccumulator(serialized: compact + [0]) }
+        var overlong = Array(compact.prefix(41))
+        for b in 33..<41 { overlong[b] = b == 33 ? 1 : 0 }  // one element, encoded in more than 128 bits
+        overlong += [UInt8](repeating: 0xFF, count: 20) + [0x01]
+        #expect(throws: AccumulatorError.self) { try ExactAccumulator(serialized: overlong) }
+        var empty = ExactAccumulator(count: 0)
+        try empty.add([], weight: 1)
+        #expect(try ExactAccumulator(serialized: empty.compactSerialized()).serialized() == empty.serialized())
+    }
 }

@@ -173,15 +173,12 @@ public struct ExactAccumulator: Sendable, Hashable {
 
     /// Serialised state: fraction bits, weight, count, then for each element its 128-bit sum, little-endian.
     ///
-    /// Used to pass a partial aggregate up a hierarchy without losing exactness.
+    /// Used to pass a partial aggregate up a hierarchy without losing exactness. ``compactSerialized()`` holds the
+    /// same state in fewer bytes.
     public func serialized() -> [UInt8] {
         var out = [UInt8]()
         out.reserveCapacity(40 + 16 * self.count)
-        Self.append(UInt64(self.fractionBits), to: &out)
-        Self.append(UInt64(self.contributions), to: &out)
-        Self.append(UInt64(truncatingIfNeeded: self.weightUnits), to: &out)
-        Self.append(UInt64(truncatingIfNeeded: self.weightUnits >> 64), to: &out)
-        Self.append(UInt64(self.count), to: &out)
+        self.appendHeader(to: &out)
         for i in 0..<self.count {
             let u = self.units(at: i)
             Self.append(UInt64(truncatingIfNeeded: u), to: &out)
@@ -190,32 +187,86 @@ public struct ExactAccumulator: Sendable, Hashable {
         return out
     }
 
-    /// Restores an accumulator from ``serialized()``.
+    /// The compact form: a tag byte (`0xC1`), the same 40-byte header, then each element's sum zigzag-encoded as a
+    /// variable-length integer (7 bits per byte). A sum of a few thousand examples' updates takes 5-7 bytes instead
+    /// of 16; the state, and so the aggregate, is the same to the bit.
+    public func compactSerialized() -> [UInt8] {
+        var out = [Self.compactTag]
+        out.reserveCapacity(41 + 7 * self.count)
+        self.appendHeader(to: &out)
+        for i in 0..<self.count {
+            let u = self.units(at: i)
+            var z = UInt128(bitPattern: (u << 1) ^ (u >> 127))
+            while z >= 0x80 {
+                out.append(UInt8(truncatingIfNeeded: z) | 0x80)
+                z >>= 7
+            }
+            out.append(UInt8(z))
+        }
+        return out
+    }
+
+    static let compactTag: UInt8 = 0xC1
+
+    private func appendHeader(to out: inout [UInt8]) {
+        Self.append(UInt64(self.fractionBits), to: &out)
+        Self.append(UInt64(self.contributions), to: &out)
+        Self.append(UInt64(truncatingIfNeeded: self.weightUnits), to: &out)
+        Self.append(UInt64(truncatingIfNeeded: self.weightUnits >> 64), to: &out)
+        Self.append(UInt64(self.count), to: &out)
+    }
+
+    /// Restores an accumulator from ``serialized()`` or ``compactSerialized()``.
     public init(serialized bytes: [UInt8]) throws(AccumulatorError) {
-        guard bytes.count >= 40 else { throw .malformed("accumulator header is \(bytes.count) bytes, need 40") }
+        let compact = bytes.first == Self.compactTag
+        let base = compact ? 1 : 0
+        guard bytes.count >= base + 40 else { throw .malformed("accumulator header is \(bytes.count - base) bytes, need 40") }
         func word(_ i: Int) -> UInt64 {
             var v: UInt64 = 0
-            for b in 0..<8 { v |= UInt64(bytes[i * 8 + b]) << (8 * UInt64(b)) }
+            for b in 0..<8 { v |= UInt64(bytes[base + i * 8 + b]) << (8 * UInt64(b)) }
             return v
         }
         let bits = Int(word(0))
-        guard (8...52).contains(bits) else { throw .malformed("fraction bits \(bits) out of range") }
-        guard word(4) <= UInt64((bytes.count - 40) / 16), word(1) <= UInt64(Int.max) else {
+        guard (8...52).contains(bits) else { throw .malformed("fraction bits \(word(0)) out of range") }
+        let perElement = compact ? 1 : 16
+        guard word(4) <= UInt64((bytes.count - base - 40) / perElement), word(1) <= UInt64(Int.max) else {
             throw .malformed("accumulator of \(word(4)) elements cannot fit in \(bytes.count) bytes")
         }
         let n = Int(word(4))
-        guard bytes.count == 40 + 16 * n else {
-            throw .malformed("accumulator of \(n) elements needs \(40 + 16 * n) bytes, got \(bytes.count)")
+        if !compact {
+            guard bytes.count == 40 + 16 * n else {
+                throw .malformed("accumulator of \(n) elements needs \(40 + 16 * n) bytes, got \(bytes.count)")
+            }
         }
         self.init(count: n, fractionBits: bits)
         self.contributions = Int(word(1))
         self.weightUnits = Int128(Int64(bitPattern: word(3))) << 64 | Int128(word(2))
         self.high = [Int64](repeating: 0, count: n)
+        var offset = base + 40
         for i in 0..<n {
-            let lo = word(5 + 2 * i), hi = word(6 + 2 * i)
-            let u = Int128(Int64(bitPattern: hi)) << 64 | Int128(lo)
+            let u: Int128
+            if compact {
+                var z: UInt128 = 0
+                var shift: UInt128 = 0
+                while true {
+                    guard offset < bytes.count else { throw .malformed("the compact accumulator ends inside element \(i) of \(n)") }
+                    let b = bytes[offset]
+                    offset += 1
+                    guard shift < 128 else { throw .malformed("element \(i) of the compact accumulator is longer than 128 bits") }
+                    z |= UInt128(b & 0x7F) << shift
+                    if b & 0x80 == 0 { break }
+                    shift += 7
+                }
+                u = Int128(bitPattern: z >> 1) ^ -Int128(bitPattern: z & 1)
+            } else {
+                let lo = word(5 + 2 * i), hi = word(6 + 2 * i)
+                u = Int128(Int64(bitPattern: hi)) << 64 | Int128(lo)
+            }
             self.low[i] = Int64(truncatingIfNeeded: u & 0xFFFF_FFFF)
             self.high[i] = Int64(truncatingIfNeeded: u >> 32)
+        }
+        if compact, offset != bytes.count {
+            throw .malformed("\(bytes.count - offset) bytes follow the last element of the compact accumulator")
         }
     }
 
