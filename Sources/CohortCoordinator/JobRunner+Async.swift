@@ -45,6 +45,9 @@ extension JobRunner {
                     let last = server.version >= spec.rounds
                     var evaluation: EvaluationAggregate?
                     if last {
+                        // Updates still arriving are refused as late now: a site waiting for its receipt could not
+                        // take the evaluation task, and the evaluation would wait for the round timeout.
+                        await self.context.inbox.close(cid)
                         let (results, _) = await connector.evaluate(round: server.version, sites: names, global: server.global)
                         evaluation = EvaluationAggregate(results)
                     }

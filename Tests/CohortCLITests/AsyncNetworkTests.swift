@@ -12,7 +12,7 @@ struct AsyncNetworkTests {
         _ = try await f.startCoordinator()
         var children = [String: Child]()
         for s in f.sites { children[s] = try f.startSite(s) }
-        let versions = 100
+        let versions = 1000  // versions run at about 100 a second here: enough to kill and restart a site mid-job
         let job = try f.writeJob("async", rounds: versions, minSites: 3, extra: """
             async: {mode: fedbuff, buffer: 2, server_learning_rate: 1, max_staleness: 200}
             """)
