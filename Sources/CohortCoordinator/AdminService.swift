@@ -50,10 +50,7 @@ struct AdminService: Cohort_V1_Admin.SimpleServiceProtocol {
             self.context.records.audit(admin.name, "psi.rejected", ["reason": .string("\(error)")])
             throw RPCError(code: .invalidArgument, message: "the intersection is not valid: \(error)")
         }
-        let connected = await self.context.registry.connected
-        if let missing = parameters.parties.first(where: { !connected.contains($0) }) {
-            throw RPCError(code: .failedPrecondition, message: "site \(missing) is not connected; `cohort status` lists the connected sites")
-        }
+        try await self.context.requireConnected(parameters.parties)
         let outcome: PSIRunner.Outcome
         do {
             outcome = try await PSIRunner(context: self.context).run(
@@ -81,11 +78,8 @@ struct AdminService: Cohort_V1_Admin.SimpleServiceProtocol {
             self.context.records.audit(admin.name, "query.rejected", ["reason": .string("\(error)")])
             throw RPCError(code: .invalidArgument, message: "the query is not valid: \(error)")
         }
-        let connected = await self.context.registry.connected
-        let sites = request.sites.isEmpty ? connected : request.sites
-        if let missing = sites.first(where: { !connected.contains($0) }) {
-            throw RPCError(code: .failedPrecondition, message: "site \(missing) is not connected; `cohort status` lists the connected sites")
-        }
+        let sites = request.sites.isEmpty ? await self.context.registry.connected : request.sites
+        try await self.context.requireConnected(sites)
         guard !sites.isEmpty else { throw RPCError(code: .failedPrecondition, message: "no site is connected") }
         let timeout = request.timeoutSeconds == 0 ? 120 : Int(request.timeoutSeconds)
         let outcome: QueryRunner.Outcome

@@ -122,7 +122,7 @@ struct FederationService: Cohort_V1_Federation.SimpleServiceProtocol {
                                                                                       message: "a PSI message claiming to come from '\(message.from)'")))
             return
         }
-        _ = await self.context.inbox.deliverMessage(envelope.taskID, .psi(site: site, message: message, signature: envelope.signature))
+        _ = await self.context.inbox.deliverMessage(envelope.taskID, .psi(site: site, message: message, envelope: envelope))
     }
 
     /// A secure aggregation message: accepted only for an open training task of this site, and only if every

@@ -17,8 +17,6 @@ import Logging
 struct PSIRunner {
     let context: CoordinatorContext
 
-    var stateDirectory: URL { self.context.records.store.directory }
-
     struct Outcome {
         var report: PSIRelayReport
         var failures: [SiteFailure]
@@ -33,17 +31,12 @@ struct PSIRunner {
                                                             "parties": .array(parameters.parties.map { .string($0) }),
                                                             "receiver": .string(parameters.receiver), "output": .string(parameters.output.rawValue),
                                                             "channel": .string(parameters.channel.rawValue)])
-        let transcriptURL = self.stateDirectory.appendingPathComponent("psi/\(parameters.session).jsonl")
-        try FileManager.default.createDirectory(at: transcriptURL.deletingLastPathComponent(), withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: transcriptURL.path, contents: nil)
-        let transcriptFile = try FileHandle(forWritingTo: transcriptURL)
-        defer { try? transcriptFile.close() }
 
         // Each party's certificate, so the parties can check each other's signed channel keys against the CA.
         var certificates = [Data]()
         for party in parameters.parties {
             guard let der = await self.context.registry.certificate(of: party) else {
-                throw RPCError(code: .failedPrecondition, message: "site \(party) is not connected; `cohort status` lists the connected sites")
+                throw RPCError(code: .failedPrecondition, message: "site \(party) disconnected before the intersection began")
             }
             certificates.append(Data(der))
         }
@@ -59,20 +52,23 @@ struct PSIRunner {
         }
         var failures = dispatch.failures
         var transcript = [PSIMessage]()
+        var transcriptLines = Data()  // every relayed message as it arrived, one JSON line each
         // A party's messages are held until it has started (sent its own first message), so none reaches a site
         // before its PSI task has opened a mailbox for it.
         var started = Set<String>()
-        var held = [String: [(PSIMessage, Data)]]()
-        func forward(_ m: PSIMessage, signature: Data) async throws {
-            var envelope = Cohort_V1_PSIEnvelope()
-            envelope.taskID = dispatch.taskIDs[m.to] ?? ""
-            envelope.message = try WireJSON.encoder().encode(m)
-            envelope.signature = signature
+        var held = [String: [Cohort_V1_CoordinatorEvent]]()
+        /// The message as the recipient gets it: the sender's JSON and signature, unchanged, under its own task.
+        func envelope(to party: String, from received: Cohort_V1_PSIEnvelope) -> Cohort_V1_CoordinatorEvent {
+            var envelope = received
+            envelope.taskID = dispatch.taskIDs[party] ?? ""
             var event = Cohort_V1_CoordinatorEvent()
             event.protocol = WireProtocol.version
             event.psi = envelope
-            // In order: a party's channel key must reach a peer before the sets sealed under it.
-            _ = await self.context.registry.send(event, to: m.to)
+            return event
+        }
+        // In order: a party's channel key must reach a peer before the sets sealed under it.
+        func forward(_ event: Cohort_V1_CoordinatorEvent, to party: String) async {
+            _ = await self.context.registry.send(event, to: party)
         }
         if failures.isEmpty {
             let timeout = Duration.seconds(timeoutSeconds)
@@ -84,19 +80,19 @@ struct PSIRunner {
             defer { deadline.cancel() }
             loop: for await event in dispatch.events {
                 switch event {
-                case .psi(let site, let message, let signature):
+                case .psi(let site, let message, let received):
                     transcript.append(message)
-                    var line = try WireJSON.encoder().encode(message)
-                    line.append(0x0A)
-                    transcriptFile.write(line)
+                    transcriptLines.append(received.message)
+                    transcriptLines.append(0x0A)
                     if !started.contains(site) {
                         started.insert(site)
-                        for (m, sig) in held.removeValue(forKey: site) ?? [] { try await forward(m, signature: sig) }
+                        for event in held.removeValue(forKey: site) ?? [] { await forward(event, to: site) }
                     }
                     do {
                         switch try relay.relay(message) {
                         case .deliver(let m):
-                            if started.contains(m.to) { try await forward(m, signature: signature) } else { held[m.to, default: []].append((m, signature)) }
+                            let event = envelope(to: m.to, from: received)
+                            if started.contains(m.to) { await forward(event, to: m.to) } else { held[m.to, default: []].append(event) }
                         case .released(let n):
                             logger.info("the receiver released the cardinality: \(n)")
                             break loop
@@ -138,9 +134,12 @@ struct PSIRunner {
                                            "payload_bytes": .int(Int64(report.payloadBytes)),
                                            "failed": .array(failures.map { .string("\($0.site): \($0.message)") })]
         if let n = relay.cardinality { payload["cardinality"] = .int(Int64(n)) }
-        let transcriptHash = (try? Data(contentsOf: transcriptURL)).map { Safetensors.sha256Hex($0) }
+        let transcriptURL = self.context.records.store.directory.appendingPathComponent("psi/\(parameters.session).jsonl")
+        try FileManager.default.createDirectory(at: transcriptURL.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try transcriptLines.write(to: transcriptURL, options: .atomic)
+        let transcriptHash = Safetensors.sha256Hex(transcriptLines)
         self.context.records.audit("coordinator", relay.cardinality == nil ? "psi.failed" : "psi.completed", payload,
-                                   hashes: transcriptHash.map { [$0] } ?? [])
+                                   hashes: [transcriptHash])
         return Outcome(report: report, failures: failures)
     }
 }

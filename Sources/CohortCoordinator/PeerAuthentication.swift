@@ -61,6 +61,14 @@ extension CoordinatorContext {
         }
     }
 
+    /// Refuses a request naming a site that is not connected.
+    func requireConnected(_ sites: [String]) async throws {
+        let connected = await self.registry.connected
+        if let missing = sites.first(where: { !connected.contains($0) }) {
+            throw RPCError(code: .failedPrecondition, message: "site \(missing) is not connected; `cohort status` lists the connected sites")
+        }
+    }
+
     /// Refuses an incompatible protocol version with the versions this coordinator accepts.
     func requireProtocol(_ version: UInt32, minimum: UInt32 = 0, software: String = "") throws {
         if let reason = WireProtocolCheck.incompatibility(version, minimum, software) {

@@ -40,8 +40,9 @@ actor TaskInbox {
         case deadline
         /// A secure aggregation message from a site (with its training report when it is the masked input).
         case secagg(site: String, message: SecAggMessage, training: SiteTrainingRecord?)
-        /// A private set intersection message from a party (checked to come from that party).
-        case psi(site: String, message: PSIMessage, signature: Data)
+        /// A private set intersection message from a party (checked to come from that party), with the envelope it
+        /// came in (relayed unchanged).
+        case psi(site: String, message: PSIMessage, envelope: Cohort_V1_PSIEnvelope)
         /// A secure aggregation stage ran out of time (the stage's sequence number in the round).
         case stageTimeout(Int)
     }

@@ -11,24 +11,30 @@ import Logging
 /// set intersection), by task id. A task opens its mailbox before its first message goes out, so no answer is missed.
 actor Mailbox<Envelope: Sendable> {
     private var boxes: [String: AsyncStream<Envelope>.Continuation] = [:]
+    private var timers: [String: Task<Void, Never>] = [:]
     /// Tasks the coordinator cancelled before they opened their mailbox.
     private var cancelled: Set<String> = []
 
-    /// Opens the mailbox of a task (already closed if the coordinator cancelled the task).
-    func open(_ taskID: String) -> AsyncStream<Envelope> {
+    /// Opens the mailbox of a task (already closed if the coordinator cancelled the task); it closes by itself
+    /// after `seconds`, so a task whose peers went silent gives up.
+    func open(_ taskID: String, closingAfter seconds: Double) -> AsyncStream<Envelope> {
         let (stream, continuation) = AsyncStream<Envelope>.makeStream()
         if self.cancelled.remove(taskID) != nil {
             continuation.finish()
         } else {
             self.boxes[taskID] = continuation
+            self.timers[taskID] = Task {
+                try? await Task.sleep(for: .seconds(max(1, seconds)))
+                if !Task.isCancelled { self.close(taskID) }
+            }
         }
         return stream
     }
 
     /// The coordinator cancelled a task: its mailbox closes now, or as soon as the task opens it.
     func cancel(_ taskID: String) {
-        if let c = self.boxes.removeValue(forKey: taskID) {
-            c.finish()
+        if self.boxes[taskID] != nil {
+            self.close(taskID)
         } else if self.cancelled.count < 1024 {
             self.cancelled.insert(taskID)
         }
@@ -42,11 +48,14 @@ actor Mailbox<Envelope: Sendable> {
     }
 
     func close(_ taskID: String) {
+        self.timers.removeValue(forKey: taskID)?.cancel()
         self.boxes.removeValue(forKey: taskID)?.finish()
     }
 
     func closeAll() {
+        for t in self.timers.values { t.cancel() }
         for c in self.boxes.values { c.finish() }
+        self.timers.removeAll()
         self.boxes.removeAll()
     }
 }
@@ -93,15 +102,9 @@ extension SiteSession {
         } catch {
             throw SiteFailure(site: self.site, code: .failed, message: "secure aggregation: \(error)")
         }
-        let inbox = await self.secagg.open(task.taskID)
         let deadline = Date(timeIntervalSince1970: Double(task.deadlineUnixMs) / 1000)
-        let closer = Task { [secagg = self.secagg] in
-            // Each later stage may take up to the round timeout again at the coordinator; give up well after that.
-            let wait = max(1, deadline.timeIntervalSinceNow) * 4
-            try? await Task.sleep(for: .seconds(wait))
-            await secagg.close(task.taskID)
-        }
-        defer { closer.cancel() }
+        // Each later stage may take up to the round timeout again at the coordinator; give up well after that.
+        let inbox = await self.secagg.open(task.taskID, closingAfter: max(1, deadline.timeIntervalSinceNow) * 4)
         func send(_ actions: [SecAggAction]) throws(SiteFailure) {
             for action in actions {
                 switch action {

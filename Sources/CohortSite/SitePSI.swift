@@ -53,13 +53,8 @@ extension SiteSession {
             await self.refuse(task, code: "policy", message: error.message, outgoing: outgoing, logger: logger)
             return
         }
-        let inbox = await self.psi.open(task.taskID)
         let deadline = task.deadlineUnixMs > 0 ? Date(timeIntervalSince1970: Double(task.deadlineUnixMs) / 1000) : Date().addingTimeInterval(120)
-        let closer = Task { [psi = self.psi] in
-            try? await Task.sleep(for: .seconds(max(1, deadline.timeIntervalSinceNow)))
-            await psi.close(task.taskID)
-        }
-        defer { closer.cancel() }
+        let inbox = await self.psi.open(task.taskID, closingAfter: deadline.timeIntervalSinceNow)
         func send(_ messages: [PSIMessage]) throws {
             for m in messages {
                 var envelope = Cohort_V1_PSIEnvelope()

@@ -24,15 +24,7 @@ extension SiteSession {
                     return
                 }
                 let counts = try await region.prepare(job: task.jobID, spec: spec, globalStatistics: task.globalStatistics, deadline: deadline)
-                var result = Cohort_V1_PrepareResult()
-                result.taskID = task.taskID
-                result.jobID = task.jobID
-                result.trainCount = UInt64(counts.train)
-                result.testCount = UInt64(counts.test)
-                let e = self.event { $0.prepared = result }
-                self.egress("prepared", job: task.jobID, round: 0, bytes: e.wireBytes().count, sha256: nil,
-                            extra: ["train_count": .int(Int64(counts.train)), "test_count": .int(Int64(counts.test))])
-                outgoing.yield(e)
+                self.sendPrepared(task, train: counts.train, test: counts.test, outgoing: outgoing)
                 logger.info("region accepted job \(task.jobID) (\(spec.name)): \(counts.train) training and \(counts.test) test examples")
             case .train, .evaluate:
                 guard let layout = await region.layout(of: task.jobID) else {

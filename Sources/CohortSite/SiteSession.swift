@@ -214,17 +214,24 @@ struct SiteSession: Sendable {
             await self.refuse(task, code: refusal.code, message: refusal.message, outgoing: outgoing, logger: logger)
             return
         }
+        self.sendPrepared(task, train: prepared.executor.trainingData.count, test: prepared.executor.testData.count,
+                          rowsRejected: prepared.dataset.site.trainReport.rowsRejected, outgoing: outgoing)
+        logger.info("accepted job \(task.jobID) (\(spec.name)): \(prepared.executor.trainingData.count) training and \(prepared.executor.testData.count) test examples")
+    }
+
+    /// Tells the coordinator the job is accepted, with the examples behind it, after recording it in the egress log.
+    func sendPrepared(_ task: Cohort_V1_Task, train: Int, test: Int, rowsRejected: Int = 0,
+                      outgoing: AsyncStream<Cohort_V1_SiteEvent>.Continuation) {
         var result = Cohort_V1_PrepareResult()
         result.taskID = task.taskID
         result.jobID = task.jobID
-        result.trainCount = UInt64(prepared.executor.trainingData.count)
-        result.testCount = UInt64(prepared.executor.testData.count)
-        result.rowsRejected = UInt64(prepared.dataset.site.trainReport.rowsRejected)
+        result.trainCount = UInt64(train)
+        result.testCount = UInt64(test)
+        result.rowsRejected = UInt64(rowsRejected)
         let e = self.event { $0.prepared = result }
         self.egress("prepared", job: task.jobID, round: 0, bytes: e.wireBytes().count, sha256: nil,
-                    extra: ["train_count": .int(Int64(result.trainCount)), "test_count": .int(Int64(result.testCount))])
+                    extra: ["train_count": .int(Int64(train)), "test_count": .int(Int64(test))])
         outgoing.yield(e)
-        logger.info("accepted job \(task.jobID) (\(spec.name)): \(result.trainCount) training and \(result.testCount) test examples")
     }
 
     /// With a `max_epsilon` in the site's policy: computes what the job would spend here, refuses it if the ledger

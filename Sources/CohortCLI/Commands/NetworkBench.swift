@@ -37,17 +37,23 @@ struct NetworkBench: AsyncParsableCommand {
             try await self.runRegions(r)
             return
         }
-        var rows = ["| sites | params | Cohort s/round (mean, excl. first) | Cohort coordinator peak RSS MiB | Flower s/round (mean, excl. first) | Flower server peak RSS MiB | speed-up | memory ratio |",
-                    "|---|---|---|---|---|---|---|---|"]
+        try await self.table(header: "| sites | params | Cohort s/round (mean, excl. first) | Cohort coordinator peak RSS MiB | Flower s/round (mean, excl. first) | Flower server peak RSS MiB | speed-up | memory ratio |") { n, p, s in
+            let ours = try await CohortNetworkRun(sites: n, params: p, rounds: self.rounds, samples: s).measure()
+            var theirs: (round: Double, rss: Double)?
+            if self.flower { theirs = self.runFlower(sites: n, params: p, samples: s) }
+            let speed = theirs.map { String(format: "%.1fx", $0.round / ours.roundSeconds) } ?? "n/a"
+            let mem = theirs.map { String(format: "%.1fx", $0.rss / ours.peakRSSMiB) } ?? "n/a"
+            return "| \(n) | \(ours.parameters) | \(String(format: "%.3f", ours.roundSeconds)) | \(String(format: "%.0f", ours.peakRSSMiB)) | \(theirs.map { String(format: "%.3f", $0.round) } ?? "n/a") | \(theirs.map { String(format: "%.0f", $0.rss) } ?? "n/a") | \(speed) | \(mem) |"
+        }
+    }
+
+    /// One Markdown row per (parameters, sites) configuration, each printed to standard error as it is measured and
+    /// the whole table to standard output at the end. `row` gets the sites, parameters and samples per site.
+    func table(header: String, row: (Int, Int, Int) async throws -> String) async throws {
+        var rows = [header, "|" + String(repeating: "---|", count: header.filter { $0 == "|" }.count - 1)]
         for p in self.params.split(separator: ",").compactMap({ Int($0) }) {
             for n in self.sites.split(separator: ",").compactMap({ Int($0) }) {
-                let s = self.samples ?? (p < 100_000 ? 64 : 32)
-                let ours = try await CohortNetworkRun(sites: n, params: p, rounds: self.rounds, samples: s).measure()
-                var theirs: (round: Double, rss: Double)?
-                if self.flower { theirs = self.runFlower(sites: n, params: p, samples: s) }
-                let speed = theirs.map { String(format: "%.1fx", $0.round / ours.roundSeconds) } ?? "n/a"
-                let mem = theirs.map { String(format: "%.1fx", $0.rss / ours.peakRSSMiB) } ?? "n/a"
-                rows.append("| \(n) | \(ours.parameters) | \(String(format: "%.3f", ours.roundSeconds)) | \(String(format: "%.0f", ours.peakRSSMiB)) | \(theirs.map { String(format: "%.3f", $0.round) } ?? "n/a") | \(theirs.map { String(format: "%.0f", $0.rss) } ?? "n/a") | \(speed) | \(mem) |")
+                rows.append(try await row(n, p, self.samples ?? (p < 100_000 ? 64 : 32)))
                 FileHandle.standardError.write(Data((rows.last! + "\n").utf8))
             }
         }
@@ -56,38 +62,25 @@ struct NetworkBench: AsyncParsableCommand {
 
     /// Distributed-DP rounds with and without secure aggregation on the same network, data and model.
     func runSecAgg() async throws {
-        var rows = ["| sites | params | distributed DP s/round (mean, excl. first) | with SecAgg+ s/round | ratio |", "|---|---|---|---|---|"]
-        for p in self.params.split(separator: ",").compactMap({ Int($0) }) {
-            for n in self.sites.split(separator: ",").compactMap({ Int($0) }) {
-                let s = self.samples ?? (p < 100_000 ? 64 : 32)
-                func privacy(_ secure: Bool) -> PrivacySettings {
-                    PrivacySettings(configuration: .distributed(noiseMultiplier: 0.5, clip: 1), delta: 1e-5, secureAggregation: secure)
-                }
-                let plain = try await CohortNetworkRun(sites: n, params: p, rounds: self.rounds, samples: s, privacy: privacy(false)).measure()
-                let secure = try await CohortNetworkRun(sites: n, params: p, rounds: self.rounds, samples: s, privacy: privacy(true)).measure()
-                rows.append("| \(n) | \(plain.parameters) | \(String(format: "%.3f", plain.roundSeconds)) | \(String(format: "%.3f", secure.roundSeconds)) | \(String(format: "%.2fx", secure.roundSeconds / plain.roundSeconds)) |")
-                FileHandle.standardError.write(Data((rows.last! + "\n").utf8))
-            }
+        func privacy(_ secure: Bool) -> PrivacySettings {
+            PrivacySettings(configuration: .distributed(noiseMultiplier: 0.5, clip: 1), delta: 1e-5, secureAggregation: secure)
         }
-        print(rows.joined(separator: "\n"))
+        try await self.table(header: "| sites | params | distributed DP s/round (mean, excl. first) | with SecAgg+ s/round | ratio |") { n, p, s in
+            let plain = try await CohortNetworkRun(sites: n, params: p, rounds: self.rounds, samples: s, privacy: privacy(false)).measure()
+            let secure = try await CohortNetworkRun(sites: n, params: p, rounds: self.rounds, samples: s, privacy: privacy(true)).measure()
+            return "| \(n) | \(plain.parameters) | \(String(format: "%.3f", plain.roundSeconds)) | \(String(format: "%.3f", secure.roundSeconds)) | \(String(format: "%.2fx", secure.roundSeconds / plain.roundSeconds)) |"
+        }
     }
 
     /// Flat rounds beside the same rounds through regional aggregators: time per round, and what the coordinator
     /// receives and holds.
     func runRegions(_ regions: Int) async throws {
-        var rows = ["| sites | regions | params | flat s/round | two-tier s/round | ratio | flat coordinator MiB received/round | two-tier | flat coordinator peak RSS MiB | two-tier |",
-                    "|---|---|---|---|---|---|---|---|---|---|"]
-        for p in self.params.split(separator: ",").compactMap({ Int($0) }) {
-            for n in self.sites.split(separator: ",").compactMap({ Int($0) }) {
-                let s = self.samples ?? (p < 100_000 ? 64 : 32)
-                let flat = try await CohortNetworkRun(sites: n, params: p, rounds: self.rounds, samples: s).measure()
-                let tiers = try await CohortNetworkRun(sites: n, params: p, rounds: self.rounds, samples: s, regions: regions).measure()
-                func mib(_ b: Double) -> String { String(format: "%.1f", b / 1_048_576) }
-                rows.append("| \(n) | \(regions) | \(flat.parameters) | \(String(format: "%.3f", flat.roundSeconds)) | \(String(format: "%.3f", tiers.roundSeconds)) | \(String(format: "%.2fx", tiers.roundSeconds / flat.roundSeconds)) | \(mib(flat.bytesPerRound)) | \(mib(tiers.bytesPerRound)) | \(String(format: "%.0f", flat.peakRSSMiB)) | \(String(format: "%.0f", tiers.peakRSSMiB)) |")
-                FileHandle.standardError.write(Data((rows.last! + "\n").utf8))
-            }
+        func mib(_ b: Double) -> String { String(format: "%.1f", b / 1_048_576) }
+        try await self.table(header: "| sites | regions | params | flat s/round | two-tier s/round | ratio | flat coordinator MiB received/round | two-tier | flat coordinator peak RSS MiB | two-tier |") { n, p, s in
+            let flat = try await CohortNetworkRun(sites: n, params: p, rounds: self.rounds, samples: s).measure()
+            let tiers = try await CohortNetworkRun(sites: n, params: p, rounds: self.rounds, samples: s, regions: regions).measure()
+            return "| \(n) | \(regions) | \(flat.parameters) | \(String(format: "%.3f", flat.roundSeconds)) | \(String(format: "%.3f", tiers.roundSeconds)) | \(String(format: "%.2fx", tiers.roundSeconds / flat.roundSeconds)) | \(mib(flat.bytesPerRound)) | \(mib(tiers.bytesPerRound)) | \(String(format: "%.0f", flat.peakRSSMiB)) | \(String(format: "%.0f", tiers.peakRSSMiB)) |"
         }
-        print(rows.joined(separator: "\n"))
     }
 
     func runFlower(sites: Int, params: Int, samples: Int) -> (round: Double, rss: Double)? {
